@@ -1,0 +1,312 @@
+"""Rules that span tenants, projects and the platform policy, checked before anything registers.
+
+Each problem carries a spec path (`tenants[1].projects[0].quota.requests.cpu`) and a
+message that names the tenant and project and says what is allowed, so the same
+checks serve the components (raised as one error) and the stack loader (which adds
+the file name).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from components.quantity import parse_quantity
+from components.tenancy_models import (
+    ROLE_TYPES,
+    PlatformPolicy,
+    ProjectSpec,
+    Quota,
+    ResourceAmounts,
+    TenantSpec,
+    project_namespace,
+)
+
+RESERVED_NAMESPACES: frozenset[str] = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "illumio-system", "kyverno"}
+)
+REGISTRY_PARAMETER_POLICIES: frozenset[str] = frozenset({"restrict-image-registries"})
+
+PolicyChecker = Callable[[str, Mapping[str, object]], None]
+"""Validates a policy name and its parameters; raises ValueError with a readable reason."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where it is and what is allowed instead."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class TenancyValidationError(ValueError):
+    """Raised with every problem found, before any resource is registered."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the tenancy spec:\n{lines}")
+
+
+def registry_allowed(registry: str, allowlist: Iterable[str]) -> bool:
+    """Whether `registry` (a host, optionally with a path) lies within one allowlist entry."""
+    candidate = registry.rstrip("/")
+    for entry in allowlist:
+        base = entry.rstrip("/")
+        if candidate == base or candidate.startswith(base + "/"):
+            return True
+    return False
+
+
+def check_cidr(value: str) -> str | None:
+    """None if `value` is a network in CIDR form, else the reason it is not."""
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        if "/" not in value:
+            return f"{value!r} is not a CIDR: add the prefix length, e.g. {value}/32"
+        return f"{value!r} is not a valid CIDR network ({exc}); use a form such as 10.0.0.0/8"
+    return None
+
+
+def validate_platform_policy(
+    platform: PlatformPolicy, path: str = "platformPolicy"
+) -> list[Problem]:
+    """Problems with the platform policy on its own."""
+    problems: list[Problem] = []
+    for i, cidr in enumerate(platform.egress_baseline):
+        reason = check_cidr(cidr)
+        if reason:
+            problems.append(Problem(f"{path}.egressBaseline[{i}]", reason))
+    for i, registry in enumerate(platform.image_allowlist):
+        if not registry or "://" in registry or " " in registry:
+            problems.append(
+                Problem(
+                    f"{path}.imageAllowlist[{i}]",
+                    f"{registry!r} is not a registry host such as docker.io or ghcr.io/acme",
+                )
+            )
+    return problems
+
+
+def _quota_problems(quota: Quota, ceiling: Quota, where: str, path: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for scope in ("requests", "limits"):
+        mine: ResourceAmounts = getattr(quota, scope)
+        cap: ResourceAmounts = getattr(ceiling, scope)
+        for resource in ("cpu", "memory"):
+            value, limit = getattr(mine, resource), getattr(cap, resource)
+            if value is None or limit is None:
+                continue
+            if parse_quantity(value) > parse_quantity(limit):
+                problems.append(
+                    Problem(
+                        f"{path}.{scope}.{resource}",
+                        f"{where}: {scope}.{resource} {value} is above the platform ceiling "
+                        f"{limit}; allowed: at most {limit}",
+                    )
+                )
+    counts = (
+        ("pods", "pods"),
+        ("services", "services"),
+        ("persistent_volume_claims", "persistentVolumeClaims"),
+    )
+    for field, alias in counts:
+        value, limit = getattr(quota, field), getattr(ceiling, field)
+        if value is not None and limit is not None and value > limit:
+            problems.append(
+                Problem(
+                    f"{path}.{alias}",
+                    f"{where}: {alias} {value} is above the platform ceiling {limit}; "
+                    f"allowed: at most {limit}",
+                )
+            )
+    return problems
+
+
+def _service_account_problems(
+    project: ProjectSpec, platform: PlatformPolicy, where: str, path: str
+) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for k, account in enumerate(project.service_accounts):
+        at = f"{path}.serviceAccounts[{k}]"
+        who = f"{where}, service account {account.name!r}"
+        if account.name in seen:
+            problems.append(Problem(f"{at}.name", f"{who}: the name is used twice in this project"))
+        seen.add(account.name)
+        if account.role not in ROLE_TYPES:
+            problems.append(
+                Problem(
+                    f"{at}.role",
+                    f"{who}: unknown role type {account.role!r}; allowed: {', '.join(ROLE_TYPES)}",
+                )
+            )
+            continue
+        if account.role == "custom":
+            if not account.rules and not account.role_name:
+                problems.append(
+                    Problem(
+                        f"{at}.role",
+                        f"{who}: role 'custom' needs either rules (a Role is made from them) "
+                        "or roleName (an existing Role or ClusterRole to bind)",
+                    )
+                )
+            elif account.rules and account.role_name:
+                problems.append(
+                    Problem(
+                        f"{at}.roleName",
+                        f"{who}: give either rules or roleName for role 'custom', not both",
+                    )
+                )
+        elif account.rules or account.role_name:
+            problems.append(
+                Problem(
+                    f"{at}.role",
+                    f"{who}: rules and roleName apply only to role 'custom', not {account.role!r}",
+                )
+            )
+        if account.role == "cluster-admin" and not platform.allow_cluster_admin:
+            problems.append(
+                Problem(
+                    f"{at}.role",
+                    f"{who}: role 'cluster-admin' is not allowed by the platform policy "
+                    "(platformPolicy.allowClusterAdmin is false); use admin, edit, view or custom",
+                )
+            )
+    return problems
+
+
+def _policy_problems(
+    project: ProjectSpec,
+    platform: PlatformPolicy,
+    where: str,
+    path: str,
+    check_policy: PolicyChecker | None,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for k, ref in enumerate(project.policies):
+        at = f"{path}.policies[{k}]"
+        if check_policy is not None:
+            try:
+                check_policy(ref.name, ref.parameters)
+            except ValueError as exc:
+                problems.append(Problem(at, f"{where}, policy {ref.name!r}: {exc}"))
+                continue
+        if ref.name in REGISTRY_PARAMETER_POLICIES and platform.image_allowlist:
+            for r, registry in enumerate(ref.parameters.get("registries") or []):
+                if not registry_allowed(str(registry), platform.image_allowlist):
+                    problems.append(
+                        Problem(
+                            f"{at}.parameters.registries[{r}]",
+                            f"{where}: registry {registry!r} is outside the platform allowlist; "
+                            f"allowed: {', '.join(platform.image_allowlist)}",
+                        )
+                    )
+    return problems
+
+
+def validate_tenants(
+    tenants: Sequence[TenantSpec],
+    platform: PlatformPolicy,
+    *,
+    path: str = "tenants",
+    platform_labels: Mapping[str, str] | None = None,
+    check_policy: PolicyChecker | None = None,
+    reserved_namespaces: Iterable[str] = RESERVED_NAMESPACES,
+) -> list[Problem]:
+    """Every problem across the tenants under the platform policy, in spec order.
+
+    `platform_labels` are the Illumio labels every profile gets (env, loc); a project
+    may not also restrict those keys. `check_policy` validates library policy names and
+    parameters (normally `components.policies.validate_parameters`).
+    """
+    problems = validate_platform_policy(platform)
+    reserved = set(reserved_namespaces)
+    namespaces: dict[str, str] = {}
+    tenant_names: set[str] = set()
+    for i, tenant in enumerate(tenants):
+        t_path = f"{path}[{i}]"
+        if tenant.name in tenant_names:
+            problems.append(Problem(f"{t_path}.name", f"tenant {tenant.name!r} is defined twice"))
+        tenant_names.add(tenant.name)
+        if tenant.image_allowlist is not None and platform.image_allowlist:
+            for r, registry in enumerate(tenant.image_allowlist):
+                if not registry_allowed(registry, platform.image_allowlist):
+                    problems.append(
+                        Problem(
+                            f"{t_path}.imageAllowlist[{r}]",
+                            f"tenant {tenant.name!r}: registry {registry!r} is outside the "
+                            f"platform allowlist; allowed: {', '.join(platform.image_allowlist)}",
+                        )
+                    )
+        for key, value in tenant.labels.items():
+            if not key or len(key) > 64 or not value:
+                problems.append(
+                    Problem(
+                        f"{t_path}.labels.{key}",
+                        f"tenant {tenant.name!r}: label keys are 1 to 64 characters and values "
+                        "are not empty",
+                    )
+                )
+        assigned_keys = set(tenant.illumio_labels()) | set(platform_labels or {})
+        project_names: set[str] = set()
+        for j, project in enumerate(tenant.projects):
+            p_path = f"{t_path}.projects[{j}]"
+            where = f"tenant {tenant.name!r}, project {project.name!r}"
+            if project.name in project_names:
+                problems.append(
+                    Problem(
+                        f"{p_path}.name", f"{where}: the project is defined twice in the tenant"
+                    )
+                )
+            project_names.add(project.name)
+            namespace = project_namespace(tenant, project)
+            ns_path = f"{p_path}.namespace"
+            if namespace in namespaces:
+                problems.append(
+                    Problem(
+                        ns_path,
+                        f"{where}: namespace {namespace!r} is already used by "
+                        f"{namespaces[namespace]}; every project needs its own namespace "
+                        "(set namespace to override)",
+                    )
+                )
+            elif namespace in reserved:
+                problems.append(
+                    Problem(
+                        ns_path,
+                        f"{where}: namespace {namespace!r} is reserved for the platform; "
+                        "choose another namespace",
+                    )
+                )
+            else:
+                namespaces[namespace] = where
+            if len(namespace) > 63:
+                problems.append(
+                    Problem(
+                        ns_path,
+                        f"{where}: namespace {namespace!r} is longer than 63 characters; "
+                        "set a shorter namespace override",
+                    )
+                )
+            if project.quota is not None:
+                problems += _quota_problems(
+                    project.quota, platform.quota_max, where, f"{p_path}.quota"
+                )
+            for key in project.label_restrictions:
+                if key in assigned_keys:
+                    problems.append(
+                        Problem(
+                            f"{p_path}.labelRestrictions.{key}",
+                            f"{where}: label key {key!r} is already assigned to the project "
+                            "(tenant or platform label); a key is either assigned or restricted",
+                        )
+                    )
+            problems += _service_account_problems(project, platform, where, p_path)
+            problems += _policy_problems(project, platform, where, p_path, check_policy)
+    return problems
