@@ -1,0 +1,232 @@
+"""Cross-checks report each problem with its spec path, tenant, project and what is allowed."""
+
+import pytest
+
+from components.tenancy_models import PlatformPolicy, TenantSpec
+from components.tenancy_validation import (
+    Problem,
+    TenancyValidationError,
+    check_cidr,
+    registry_allowed,
+    validate_tenants,
+)
+
+PLATFORM = PlatformPolicy.model_validate(
+    {
+        "imageAllowlist": ["docker.io", "ghcr.io/acme"],
+        "egressBaseline": ["10.0.0.0/8"],
+        "quotaMax": {"requests": {"cpu": "4", "memory": "8Gi"}, "pods": 20},
+    }
+)
+
+
+def problems_for(tenants, platform=PLATFORM, **kwargs):
+    return validate_tenants([TenantSpec.model_validate(t) for t in tenants], platform, **kwargs)
+
+
+def only(problems: list[Problem]) -> Problem:
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_a_clean_spec_has_no_problems():
+    assert problems_for([{"name": "acme", "projects": [{"name": "web"}, {"name": "api"}]}]) == []
+
+
+def test_quota_above_the_ceiling_names_path_tenant_project_and_limit():
+    p = only(
+        problems_for(
+            [
+                {"name": "a"},
+                {
+                    "name": "acme",
+                    "projects": [{"name": "web", "quota": {"requests": {"cpu": "4500m"}}}],
+                },
+            ]
+        )
+    )
+    assert p.path == "tenants[1].projects[0].quota.requests.cpu"
+    assert "tenant 'acme', project 'web'" in p.message
+    assert "at most 4" in p.message
+
+
+def test_quota_in_other_units_below_the_ceiling_is_fine():
+    quota = {"requests": {"cpu": "3500m", "memory": "8192Mi"}, "pods": 20}
+    assert problems_for([{"name": "acme", "projects": [{"name": "web", "quota": quota}]}]) == []
+
+
+def test_pod_count_above_the_ceiling():
+    p = only(problems_for([{"name": "acme", "projects": [{"name": "web", "quota": {"pods": 21}}]}]))
+    assert p.path == "tenants[0].projects[0].quota.pods"
+
+
+def test_tenant_registry_outside_the_platform_allowlist():
+    p = only(problems_for([{"name": "acme", "imageAllowlist": ["ghcr.io/other"]}]))
+    assert p.path == "tenants[0].imageAllowlist[0]"
+    assert "allowed: docker.io, ghcr.io/acme" in p.message
+
+
+def test_policy_registry_parameter_outside_the_platform_allowlist():
+    policies = [{"name": "restrict-image-registries", "parameters": {"registries": ["quay.io"]}}]
+    p = only(problems_for([{"name": "acme", "projects": [{"name": "web", "policies": policies}]}]))
+    assert p.path == "tenants[0].projects[0].policies[0].parameters.registries[0]"
+    assert "'quay.io' is outside the platform allowlist" in p.message
+
+
+def test_invalid_cidr_in_the_egress_baseline():
+    platform = PLATFORM.model_copy(
+        update={"egress_baseline": ["10.0.0.0/8", "10.1.2.3/8", "bogus"]}
+    )
+    problems = problems_for([], platform)
+    assert [p.path for p in problems] == [
+        "platformPolicy.egressBaseline[1]",
+        "platformPolicy.egressBaseline[2]",
+    ]
+    assert "host bits set" in problems[0].message
+    assert "10.0.0.0/8" in problems[0].message
+
+
+def test_unknown_role_type_lists_the_allowed_ones():
+    accounts = [{"name": "ci", "role": "owner"}]
+    p = only(
+        problems_for([{"name": "acme", "projects": [{"name": "web", "serviceAccounts": accounts}]}])
+    )
+    assert p.path == "tenants[0].projects[0].serviceAccounts[0].role"
+    assert "service account 'ci'" in p.message
+    assert "allowed: view, edit, admin, cluster-admin, custom" in p.message
+
+
+def test_custom_role_needs_rules_or_a_role_name_but_not_both():
+    accounts = [
+        {"name": "a", "role": "custom"},
+        {
+            "name": "b",
+            "role": "custom",
+            "roleName": "reader",
+            "rules": [{"resources": ["pods"], "verbs": ["get"]}],
+        },
+        {"name": "c", "role": "custom", "roleName": "reader"},
+    ]
+    problems = problems_for(
+        [{"name": "acme", "projects": [{"name": "web", "serviceAccounts": accounts}]}]
+    )
+    assert [p.path for p in problems] == [
+        "tenants[0].projects[0].serviceAccounts[0].role",
+        "tenants[0].projects[0].serviceAccounts[1].roleName",
+    ]
+    assert "needs either rules" in problems[0].message
+
+
+def test_rules_on_a_non_custom_role_are_refused_rather_than_ignored():
+    accounts = [{"name": "a", "role": "view", "roleName": "reader"}]
+    p = only(
+        problems_for([{"name": "acme", "projects": [{"name": "web", "serviceAccounts": accounts}]}])
+    )
+    assert "apply only to role 'custom'" in p.message
+
+
+def test_cluster_admin_only_when_the_platform_allows_it():
+    tenants = [
+        {
+            "name": "acme",
+            "projects": [
+                {"name": "ops", "serviceAccounts": [{"name": "root", "role": "cluster-admin"}]}
+            ],
+        }
+    ]
+    p = only(problems_for(tenants))
+    assert "allowClusterAdmin is false" in p.message
+    allowing = PLATFORM.model_copy(update={"allow_cluster_admin": True})
+    assert problems_for(tenants, allowing) == []
+
+
+def test_two_projects_with_the_same_namespace_across_tenants():
+    tenants = [
+        {"name": "acme", "projects": [{"name": "web"}]},
+        {"name": "beta", "projects": [{"name": "shop", "namespace": "acme-web"}]},
+    ]
+    p = only(problems_for(tenants))
+    assert p.path == "tenants[1].projects[0].namespace"
+    assert "already used by tenant 'acme', project 'web'" in p.message
+
+
+def test_reserved_namespaces_are_refused():
+    p = only(
+        problems_for([{"name": "acme", "projects": [{"name": "web", "namespace": "kube-system"}]}])
+    )
+    assert "reserved" in p.message
+
+
+def test_duplicate_tenants_projects_and_accounts():
+    tenants = [
+        {
+            "name": "acme",
+            "projects": [
+                {"name": "web", "serviceAccounts": [{"name": "ci"}, {"name": "ci"}]},
+                {"name": "web", "namespace": "acme-web-2"},
+            ],
+        },
+        {"name": "acme"},
+    ]
+    paths = [p.path for p in problems_for(tenants)]
+    assert "tenants[0].projects[0].serviceAccounts[1].name" in paths
+    assert "tenants[0].projects[1].name" in paths
+    assert "tenants[1].name" in paths
+
+
+def test_a_key_is_either_assigned_or_restricted():
+    tenants = [
+        {
+            "name": "acme",
+            "projects": [{"name": "web", "labelRestrictions": {"env": ["dev"], "role": []}}],
+        }
+    ]
+    p = only(problems_for(tenants, platform_labels={"env": "dev", "loc": "eu"}))
+    assert p.path == "tenants[0].projects[0].labelRestrictions.env"
+
+
+def test_policy_checker_errors_are_reported_with_their_path():
+    def checker(name, parameters):
+        if name != "disallow-latest-tag":
+            raise ValueError(f"unknown policy template {name!r}")
+
+    tenants = [
+        {
+            "name": "acme",
+            "projects": [
+                {"name": "web", "policies": [{"name": "disallow-latest-tag"}, {"name": "nope"}]}
+            ],
+        }
+    ]
+    p = only(problems_for(tenants, check_policy=checker))
+    assert p.path == "tenants[0].projects[0].policies[1]"
+    assert "unknown policy template 'nope'" in p.message
+
+
+def test_the_error_lists_every_problem():
+    error = TenancyValidationError([Problem("a.b", "first"), Problem("c", "second")])
+    assert "2 problem(s)" in str(error)
+    assert "a.b: first" in str(error) and "c: second" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("registry", "allowed"),
+    [
+        ("docker.io", True),
+        ("docker.io/library", True),
+        ("ghcr.io/acme", True),
+        ("ghcr.io/acme/tools", True),
+        ("ghcr.io/acmecorp", False),
+        ("ghcr.io", False),
+        ("quay.io", False),
+    ],
+)
+def test_registry_allowed_matches_whole_path_segments(registry, allowed):
+    assert registry_allowed(registry, ["docker.io", "ghcr.io/acme"]) is allowed
+
+
+def test_check_cidr():
+    assert check_cidr("192.168.0.0/16") is None
+    assert check_cidr("fd00::/8") is None
+    assert "host bits" in check_cidr("192.168.1.1/16")
+    assert "add the prefix length" in check_cidr("nonsense")
