@@ -1,0 +1,228 @@
+"""Settings and Helm values for Illumio's Kubelink/C-VEN chart (`oci://quay.io/illumio/illumio`).
+
+Pure: validation and rendering only, no Pulumi resources. The chart takes the cluster token
+and pairing key as plain values, so `kubelink_values_output` hands the whole values map back
+as one secret Output; nothing here logs or prints a value.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+ILLUMIO_CHART = "oci://quay.io/illumio/illumio"
+ILLUMIO_NAMESPACE = "illumio-system"
+DEFAULT_RELEASE_NAME = "illumio"
+
+# A private PCE CA reaches Kubelink and the C-VEN through the chart's `extraVolumes` and
+# `extraVolumeMounts`; Illumio's images read extra CA certificates from this directory.
+CA_MOUNT_PATH = "/etc/pki/tls/ilo_certs/"
+CA_VOLUME_NAME = "pce-root-ca"
+CA_CONFIGMAP_NAME = "illumio-pce-root-ca"
+CA_CONFIGMAP_KEY = "pce-root-ca.crt"
+
+ContainerRuntime = Literal["containerd", "crio", "k3s_containerd"]
+ContainerManager = Literal["kubernetes", "openshift"]
+NetworkType = Literal["overlay", "flat"]
+ClusterMode = Literal["legacy", "clas", "migrateLegacyToClas", "migrateClasToLegacy"]
+
+# Top-level chart values this module sets itself, and where a user sets them instead.
+RESERVED_VALUES: dict[str, str] = {
+    "pce_url": "the component's pce_url",
+    "cluster_id": "the PCE container cluster (not settable)",
+    "cluster_token": "the PCE container cluster (not settable)",
+    "cluster_code": "the pairing key (not settable)",
+    "containerRuntime": "kubelink.container_runtime",
+    "containerManager": "kubelink.container_manager",
+    "networkType": "kubelink.network_type",
+    "clusterMode": "kubelink.cluster_mode",
+    "ignore_cert": "kubelink.ignore_cert",
+}
+# List values that are appended to (not replaced by) extra values when the CA is mounted.
+_APPENDED_LISTS = ("extraVolumes", "extraVolumeMounts")
+
+_EXACT_VERSION = re.compile(
+    r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+)
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
+
+
+def pce_host_port(pce_url: str) -> str:
+    """The `host:port` Kubelink dials, from the PCE's base URL (default port 443/80 by scheme).
+
+    Raises ValueError naming `pce_url` when it is not an http(s) URL with a host and nothing
+    after it; a URL carrying credentials is refused without echoing it.
+    """
+    example = "such as https://pce.example.com:8443"
+    parts = urlsplit(pce_url.strip())
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"pce_url must not carry credentials; give the PCE's base URL, {example}")
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"pce_url must be an https:// or http:// URL with a host, {example}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(
+            f"pce_url must be the PCE's base URL without a path, query or fragment, {example}"
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"pce_url has an invalid port: {exc}") from None
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    host = parts.hostname
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` merged in: maps merge key by key, anything else is replaced (as Helm)."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+class KubelinkSettings(BaseModel):
+    """How (and whether) tenantguard installs Illumio's Kubelink/C-VEN chart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    enabled: bool = False
+    chart: str = Field(default=ILLUMIO_CHART, min_length=1)
+    version: str | None = Field(default=None, validate_default=True)
+    release_name: str = Field(default=DEFAULT_RELEASE_NAME, min_length=1, max_length=53)
+    container_runtime: ContainerRuntime = "containerd"
+    container_manager: ContainerManager = "kubernetes"
+    network_type: NetworkType = "overlay"
+    cluster_mode: ClusterMode | None = None
+    ignore_cert: bool = False
+    ca_bundle: str | None = None
+    extra_values: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("version", mode="after")
+    @classmethod
+    def _pinned(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if info.data.get("enabled"):
+                raise ValueError(
+                    "is required when kubelink.enabled is true: pin an exact chart version "
+                    "such as 5.1.0 so a later `pulumi up` does not silently upgrade Kubelink"
+                )
+            return value
+        if not _EXACT_VERSION.match(value):
+            raise ValueError(
+                "must be an exact chart version such as 5.1.0; ranges such as ^5, ~5.1 "
+                "or 5.x are not pinned"
+            )
+        return value
+
+    @field_validator("ca_bundle", mode="after")
+    @classmethod
+    def _ca(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if info.data.get("ignore_cert"):
+            raise ValueError(
+                "cannot be combined with kubelink.ignore_cert: either trust the PCE's private "
+                "CA (ca_bundle) or skip certificate checks (ignore_cert), not both"
+            )
+        if not _PEM_CERT.search(value):
+            raise ValueError(
+                "must be PEM text holding at least one certificate "
+                "(-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)"
+            )
+        return value
+
+    @field_validator("extra_values", mode="after")
+    @classmethod
+    def _not_reserved(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            owner = RESERVED_VALUES.get(key)
+            if owner is not None:
+                raise ValueError(f"must not set {key!r}: it comes from {owner}")
+        for key in _APPENDED_LISTS:
+            if key in value and not isinstance(value[key], list):
+                raise ValueError(f"{key!r} must be a list of Kubernetes {key[5:-1]} entries")
+        return value
+
+
+def render_values(
+    settings: KubelinkSettings,
+    *,
+    pce_url: str,
+    cluster_id: str,
+    cluster_token: str,
+    cluster_code: str,
+) -> dict[str, Any]:
+    """The chart's values as plain data; holds the token and key, so never log or print it."""
+    values: dict[str, Any] = {
+        "pce_url": pce_host_port(pce_url),
+        "cluster_id": cluster_id,
+        "cluster_token": cluster_token,
+        "cluster_code": cluster_code,
+        "containerRuntime": settings.container_runtime,
+        "containerManager": settings.container_manager,
+        "networkType": settings.network_type,
+    }
+    if settings.cluster_mode is not None:
+        values["clusterMode"] = settings.cluster_mode
+    if settings.ignore_cert:
+        values["ignore_cert"] = True
+    extra = dict(settings.extra_values)
+    if settings.ca_bundle is not None:
+        values["extraVolumes"] = [
+            {"name": CA_VOLUME_NAME, "configMap": {"name": CA_CONFIGMAP_NAME}},
+            *extra.pop("extraVolumes", []),
+        ]
+        values["extraVolumeMounts"] = [
+            {"name": CA_VOLUME_NAME, "mountPath": CA_MOUNT_PATH, "readOnly": True},
+            *extra.pop("extraVolumeMounts", []),
+        ]
+    return deep_merge(values, extra)
+
+
+def kubelink_values_output(
+    settings: KubelinkSettings,
+    *,
+    pce_url: str,
+    cluster_id: pulumi.Input[str],
+    cluster_token: pulumi.Input[str],
+    cluster_code: pulumi.Input[str],
+) -> pulumi.Output[dict[str, Any]]:
+    """The chart's values as one secret Output (they carry the cluster token and pairing key)."""
+    pce_host_port(pce_url)  # fail now, not inside an apply
+    rendered = pulumi.Output.all(cluster_id, cluster_token, cluster_code).apply(
+        lambda parts: render_values(
+            settings,
+            pce_url=pce_url,
+            cluster_id=parts[0],
+            cluster_token=parts[1],
+            cluster_code=parts[2],
+        )
+    )
+    return pulumi.Output.secret(rendered)
+
+
+def ca_configmap_manifest(
+    settings: KubelinkSettings, namespace: str, labels: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """The ConfigMap holding the PCE's private CA that the values mount, or None without one."""
+    if settings.ca_bundle is None:
+        return None
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": CA_CONFIGMAP_NAME, "namespace": namespace, "labels": dict(labels)},
+        "data": {CA_CONFIGMAP_KEY: settings.ca_bundle},
+    }
