@@ -1,0 +1,1 @@
+"""Providers of tenantguard: Pulumi dynamic resources for systems without a native provider."""

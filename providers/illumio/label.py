@@ -1,0 +1,167 @@
+"""Label: get-or-create an Illumio label; destroy removes it only if this stack made it.
+
+Creation is safe against a concurrent create of the same key and value: the PCE
+refuses the duplicate (406) and the provider looks the label up and uses it. A
+label still referenced elsewhere is left in place with a warning on destroy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+
+from providers.illumio.provider_base import (
+    IllumioProvider,
+    changed_keys,
+    field,
+    is_unknown,
+    plain_props,
+    provider_client,
+    warn,
+)
+
+MAX_KEY = 64
+MAX_CREATE_ATTEMPTS = 3
+
+
+class LabelLookupError(Exception):
+    """The PCE refused a label and no label with that key and value could be found."""
+
+
+def _label_outputs(record: Any, created: bool) -> dict[str, Any]:
+    return {
+        "href": str(field(record, "href")),
+        "key": field(record, "key"),
+        "value": field(record, "value"),
+        "created": created,
+    }
+
+
+def _find(key: str, value: str) -> Any | None:
+    """The label with exactly this key and value, or None (one GET)."""
+    for record in provider_client().find_labels(key, value):
+        if field(record, "key") == key and field(record, "value") == value:
+            return record
+    return None
+
+
+class LabelProvider(IllumioProvider):
+    """Get-or-create for `/orgs/<org>/labels`."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        """key and value are required strings; key at most 64 characters."""
+        failures: list[pulumi.dynamic.CheckFailure] = []
+        key = news.get("key")
+        if not is_unknown(key):
+            if not isinstance(key, str) or not key:
+                failures.append(pulumi.dynamic.CheckFailure("key", "key: required, non-empty"))
+            elif len(key) > MAX_KEY:
+                failures.append(
+                    pulumi.dynamic.CheckFailure("key", f"key: at most {MAX_KEY} characters")
+                )
+        value = news.get("value")
+        if not is_unknown(value) and (not isinstance(value, str) or not value):
+            failures.append(pulumi.dynamic.CheckFailure("value", "value: required, non-empty"))
+        return pulumi.dynamic.CheckResult(news, failures)
+
+    def diff(
+        self, _id: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> pulumi.dynamic.DiffResult:
+        """A different key or value is a different label: replace."""
+        olds = plain_props(olds)
+        news = plain_props(news)
+        changed, unknown = changed_keys(olds, news, ("key", "value"))
+        replaces = changed + unknown
+        return pulumi.dynamic.DiffResult(changes=bool(replaces), replaces=replaces)
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        """POST the label; on a duplicate (or a lost response) use the one that exists."""
+        from providers.illumio.errors import PceConflictError, PceOutcomeUnknownError
+
+        props = plain_props(props)
+        key, value = str(props["key"]), str(props["value"])
+        client = provider_client()
+        last_error: Exception | None = None
+        for _attempt in range(MAX_CREATE_ATTEMPTS):
+            try:
+                record = client.create_label(key, value)
+                outs = _label_outputs(record, created=True)
+                return pulumi.dynamic.CreateResult(outs["href"], outs)
+            except PceConflictError as error:
+                existing = _find(key, value)
+                if existing is None:
+                    raise LabelLookupError(
+                        f"label {key}={value}: the PCE refused it ({error}) and no label with "
+                        "that key and value exists"
+                    ) from error
+                outs = _label_outputs(existing, created=False)
+                return pulumi.dynamic.CreateResult(outs["href"], outs)
+            except PceOutcomeUnknownError as error:
+                last_error = error
+                existing = _find(key, value)
+                if existing is not None:
+                    # Our POST was applied and its answer lost: the label is ours.
+                    outs = _label_outputs(existing, created=True)
+                    return pulumi.dynamic.CreateResult(outs["href"], outs)
+        raise LabelLookupError(
+            f"label {key}={value}: the PCE never answered the create request after "
+            f"{MAX_CREATE_ATTEMPTS} attempts; run `pulumi up` again"
+        ) from last_error
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        """The live label (keeping `created`), or an empty id when it is gone."""
+        from providers.illumio.errors import PceNotFoundError
+
+        props = plain_props(props)
+        try:
+            record = provider_client().get_label(id_)
+        except PceNotFoundError:
+            return pulumi.dynamic.ReadResult("", {})
+        return pulumi.dynamic.ReadResult(id_, _label_outputs(record, bool(props.get("created"))))
+
+    def update(
+        self, id_: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> pulumi.dynamic.UpdateResult:
+        """Nothing updates in place (key/value replace); return the full outputs unchanged."""
+        outs = plain_props(olds)
+        outs["href"] = id_
+        return pulumi.dynamic.UpdateResult(outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Delete the label if this stack created it; in use or already gone is not a failure."""
+        from providers.illumio.errors import PceConflictError, PceNotFoundError
+
+        props = plain_props(props)
+        if not props.get("created"):
+            return
+        try:
+            provider_client().delete_label(id_)
+        except PceNotFoundError:
+            return
+        except PceConflictError:
+            warn(
+                f"label {props.get('key')}={props.get('value')} ({id_}) is still in use in the "
+                "PCE and was left in place; delete it there once nothing references it"
+            )
+
+
+class Label(pulumi.dynamic.Resource, module="illumio", name="Label"):
+    """An Illumio label (get-or-create); `created` says whether this stack made it."""
+
+    href: pulumi.Output[str]
+    key: pulumi.Output[str]
+    value: pulumi.Output[str]
+    created: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        key: pulumi.Input[str],
+        value: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props: dict[str, Any] = {"key": key, "value": value, "href": None, "created": None}
+        super().__init__(LabelProvider(), resource_name, props, opts)

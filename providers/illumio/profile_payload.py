@@ -1,0 +1,179 @@
+"""Pure payload logic for container workload and pairing profiles: label mappings and checks.
+
+Label mappings travel through Pulumi state, where a `None` inside a map is dropped
+on the wire, so "explicitly no label for this key" is marshalled as the empty
+string `NO_LABEL`. These functions turn the mappings into the PCE `labels` array
+and back, and validate profile inputs (naming the offending property).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+NO_LABEL = ""
+"""Marshalled value of `assign_labels[key] = None`: the profile sets no label for `key`."""
+
+ENFORCEMENT_MODES = ("idle", "visibility_only", "full")
+VISIBILITY_LEVELS = (
+    "flow_full_detail",
+    "flow_summary",
+    "flow_drops",
+    "flow_off",
+    "enhanced_data_collection",
+)
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+MAX_NAMESPACE = 63
+MAX_NAME = 255
+
+
+def marshal_assign_labels(mapping: Mapping[str, str | None] | None) -> dict[str, str]:
+    """`{key: href | None}` as stored in state: None becomes `NO_LABEL`."""
+    return {key: (href if href is not None else NO_LABEL) for key, href in (mapping or {}).items()}
+
+
+def marshal_restrictions(mapping: Mapping[str, Iterable[str]] | None) -> dict[str, list[str]]:
+    """`{key: [href, ...]}` with each list sorted and de-duplicated (the PCE keeps no order)."""
+    return {key: sorted(set(hrefs or [])) for key, hrefs in (mapping or {}).items()}
+
+
+def normal_assign(mapping: Any) -> dict[str, str]:
+    """Comparable form of an assign mapping (None, missing and {} are the same)."""
+    if not mapping:
+        return {}
+    return {str(k): (v or NO_LABEL) for k, v in dict(mapping).items()}
+
+
+def normal_restrictions(mapping: Any) -> dict[str, list[str]]:
+    """Comparable form of a restriction mapping (order-insensitive)."""
+    if not mapping:
+        return {}
+    return {str(k): sorted(set(v or [])) for k, v in dict(mapping).items()}
+
+
+def to_pce_labels(
+    assign: Mapping[str, str] | None, restrictions: Mapping[str, Iterable[str]] | None
+) -> list[dict[str, Any]]:
+    """The PCE `labels` array: assignment, restriction (empty = any value) or neither (none)."""
+    assign = normal_assign(assign)
+    restrictions = normal_restrictions(restrictions)
+    entries: list[dict[str, Any]] = []
+    for key in sorted(set(assign) | set(restrictions)):
+        if key in restrictions:
+            entries.append({"key": key, "restriction": [{"href": h} for h in restrictions[key]]})
+        elif assign[key]:
+            entries.append({"key": key, "assignment": {"href": assign[key]}})
+        else:
+            entries.append({"key": key})
+    return entries
+
+
+def from_pce_labels(
+    labels: Iterable[Mapping[str, Any]] | None,
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Split a PCE `labels` array back into (assign mapping, restriction mapping)."""
+    assign: dict[str, str] = {}
+    restrictions: dict[str, list[str]] = {}
+    for entry in labels or []:
+        key = entry.get("key")
+        if not key:
+            continue
+        assignment = entry.get("assignment")
+        restriction = entry.get("restriction")
+        if isinstance(assignment, Mapping) and assignment.get("href"):
+            assign[key] = str(assignment["href"])
+        elif restriction is not None:
+            restrictions[key] = sorted({str(r["href"]) for r in restriction if r.get("href")})
+        else:
+            assign[key] = NO_LABEL
+    return assign, restrictions
+
+
+def pairing_label_refs(assign: Mapping[str, str] | None) -> list[dict[str, str]]:
+    """A pairing profile's `labels` array: one `{href}` per assigned key, sorted."""
+    return [{"href": href} for href in sorted({h for h in normal_assign(assign).values() if h})]
+
+
+def check_enforcement(prop: str, value: Any) -> str | None:
+    """Why an enforcement mode is refused, or None."""
+    if value == "selective":
+        return (
+            f"{prop}: 'selective' is not supported for container workloads; "
+            f"use one of {', '.join(ENFORCEMENT_MODES)}"
+        )
+    if value not in ENFORCEMENT_MODES:
+        return (
+            f"{prop}: unknown enforcement mode {value!r}; allowed: {', '.join(ENFORCEMENT_MODES)}"
+        )
+    return None
+
+
+def check_visibility(prop: str, value: Any) -> str | None:
+    """Why a visibility level is refused, or None."""
+    if value not in VISIBILITY_LEVELS:
+        return (
+            f"{prop}: unknown visibility level {value!r}; allowed: {', '.join(VISIBILITY_LEVELS)}"
+        )
+    return None
+
+
+def check_namespace(value: Any) -> str | None:
+    """Why a namespace is not a Kubernetes DNS-1123 label, or None."""
+    if not isinstance(value, str) or not value:
+        return "namespace: required, a Kubernetes namespace name"
+    if len(value) > MAX_NAMESPACE or not DNS1123_LABEL.match(value):
+        return (
+            f"namespace: {value!r} is not a DNS-1123 label (lower-case letters, digits and '-', "
+            f"starting and ending with a letter or digit, at most {MAX_NAMESPACE} characters)"
+        )
+    return None
+
+
+def check_label_mappings(assign: Any, restrictions: Any) -> list[tuple[str, str]]:
+    """Problems with assign_labels / label_restrictions as (property, reason) pairs."""
+    problems: list[tuple[str, str]] = []
+    if assign is not None and not isinstance(assign, Mapping):
+        problems.append(("assign_labels", "assign_labels: must map a label key to a label href"))
+        assign = None
+    if restrictions is not None and not isinstance(restrictions, Mapping):
+        problems.append(
+            ("label_restrictions", "label_restrictions: must map a label key to a list of hrefs")
+        )
+        restrictions = None
+    for key, href in (assign or {}).items():
+        if not isinstance(href, str):
+            problems.append(
+                (
+                    "assign_labels",
+                    f"assign_labels[{key!r}]: must be a label href or None (no label)",
+                )
+            )
+    for key, hrefs in (restrictions or {}).items():
+        if not isinstance(hrefs, list) or not all(isinstance(h, str) and h for h in hrefs):
+            problems.append(
+                (
+                    "label_restrictions",
+                    f"label_restrictions[{key!r}]: must be a list of label hrefs ([] = any value)",
+                )
+            )
+    both = sorted(set(assign or {}) & set(restrictions or {}))
+    if both:
+        problems.append(
+            (
+                "label_restrictions",
+                f"label_restrictions: key(s) {', '.join(both)} also in assign_labels; a key is "
+                "either assigned one label or restricted to a list, not both",
+            )
+        )
+    return problems
+
+
+def check_managed_idle(managed: Any, enforcement_mode: Any) -> str | None:
+    """A managed profile cannot be idle (the PCE refuses it with 406)."""
+    if managed is True and enforcement_mode == "idle":
+        return (
+            "enforcement_mode: a managed profile cannot be 'idle'; use visibility_only or full, "
+            "or set managed=False"
+        )
+    return None
