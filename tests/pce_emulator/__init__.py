@@ -1,0 +1,9 @@
+"""A stand-in Illumio PCE (REST API v2) for tests: a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from .errors import CONFLICT_TOKENS
+from .request_log import RecordedRequest
+from .server import PceEmulator
+
+__all__ = ["CONFLICT_TOKENS", "PceEmulator", "RecordedRequest"]

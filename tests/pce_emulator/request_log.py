@@ -1,0 +1,57 @@
+"""Every request the emulator answered (or dropped), for counting API calls in tests."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request: method, URL path (with /api/v2), query, status sent.
+
+    `dropped` is True when the request was applied but its response never sent.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    body: Any = None
+    request_id: str = ""
+    dropped: bool = False
+
+
+class RequestLog:
+    """Thread-safe append-only log with counting helpers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[RecordedRequest] = []
+
+    def add(self, item: RecordedRequest) -> None:
+        """Record one request."""
+        with self._lock:
+            self._items.append(item)
+
+    def snapshot(self) -> list[RecordedRequest]:
+        """A copy of the log, oldest first."""
+        with self._lock:
+            return list(self._items)
+
+    def count(self, method: str | None = None, path_contains: str | None = None) -> int:
+        """How many requests match the method (any case) and path fragment."""
+        wanted = method.upper() if method else None
+        with self._lock:
+            return sum(
+                1
+                for item in self._items
+                if (wanted is None or item.method == wanted)
+                and (path_contains is None or path_contains in item.path)
+            )
+
+    def clear(self) -> None:
+        """Forget every request so far."""
+        with self._lock:
+            self._items.clear()
