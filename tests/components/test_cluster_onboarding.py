@@ -1,0 +1,524 @@
+"""ClusterOnboarding under recording mocks: the resource graph and its order, secret handling
+(Vault data, Helm values, component outputs), the Helm release, schemas, and argument errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockResourceArgs
+from pydantic import ValidationError
+
+from components.cluster_onboarding import (
+    ILLUMIO_NAMESPACE_LABELS,
+    TYPE_TOKEN,
+    ClusterOnboarding,
+    ClusterOnboardingArgs,
+)
+from components.kubelink_values import CA_CONFIGMAP_KEY, CA_CONFIGMAP_NAME, CA_MOUNT_PATH
+from tests.pulumi_mocks import Recording, Registered, run_mocked
+
+CLUSTER = "pulumi-python:dynamic/illumio:ContainerCluster"
+PROFILE = "pulumi-python:dynamic/illumio:PairingProfile"
+KEY = "pulumi-python:dynamic/illumio:PairingKey"
+VAULT_SECRET = "vault:kv/secretV2:SecretV2"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+CLUSTER_UUID = "f5bef182-8c54-4b3b-8ff1-b2bd8c6e1a2f"
+CLUSTER_HREF = f"/orgs/1/container_clusters/{CLUSTER_UUID}"
+PROFILE_HREF = "/orgs/1/pairing_profiles/42"
+TOKEN = "1_0dfe6a3c9b7e4f2a8d1c5b3e7f9a2d4c6e8b0a1f3d5c7e9b"
+CODE = "8c1f0e2d4b6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2c"
+CA_PEM = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBszCCAVmgAwIBAgIUQ2FmZWJhYmVjYWZlYmFiZWNhZmViYWJlMAoGCCqGSM49\n"
+    "-----END CERTIFICATE-----\n"
+)
+
+
+def pce_outputs(args: MockResourceArgs) -> dict[str, Any] | None:
+    """What the PCE-backed dynamic resources and Helm return once created."""
+    if args.typ == CLUSTER:
+        return {
+            "href": CLUSTER_HREF,
+            "cluster_id": CLUSTER_UUID,
+            "container_cluster_token": TOKEN,
+            "online": False,
+        }
+    if args.typ == PROFILE:
+        return {"href": PROFILE_HREF}
+    if args.typ == KEY:
+        return {"activation_code": CODE}
+    if args.typ == RELEASE:
+        return {"status": {"status": "deployed", "version": 1, "name": "illumio"}}
+    return None
+
+
+def make_args(**overrides: Any) -> dict[str, Any]:
+    """Arguments for a fully featured onboarding (Vault + Kubelink); override per test."""
+    args: dict[str, Any] = {
+        "cluster_name": "prod-east",
+        "description": "Production, east region",
+        "pce_url": "https://pce.example.com:8443",
+        "vault": {"mount": "secret", "path_prefix": "tenantguard/"},
+        "kubelink": {"enabled": True, "version": "5.1.0"},
+    }
+    args.update(overrides)
+    return args
+
+
+def onboard(
+    args: dict[str, Any] | ClusterOnboardingArgs, name: str = "prod"
+) -> tuple[Recording, dict[str, tuple[Any, bool]]]:
+    """Run the component under mocks; return the recording and each output's (value, secret)."""
+    outputs: dict[str, tuple[Any, bool]] = {}
+
+    def program() -> pulumi.Output[Any]:
+        component = ClusterOnboarding(name, args)
+        names = (
+            "cluster_href",
+            "cluster_id",
+            "cluster_token",
+            "pairing_profile_href",
+            "pairing_key",
+            "vault_path",
+            "namespace",
+            "release_status",
+        )
+
+        async def collect() -> None:
+            for attr in names:
+                value = getattr(component, attr)
+                if isinstance(value, pulumi.Output):
+                    outputs[attr] = (await value.future(), await value.is_secret())
+                else:
+                    outputs[attr] = (value, False)
+
+        return pulumi.Output.from_input(collect())
+
+    return run_mocked(program, outputs_hook=pce_outputs), outputs
+
+
+def only(recording: Recording, type_: str) -> Registered:
+    [resource] = recording.of_type(type_)
+    return resource
+
+
+def plaintext_strings(value: Any) -> Iterator[str]:
+    """Every string in a recorded input that is NOT inside a secret-marked value."""
+    if rpc.is_rpc_secret(value):
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from plaintext_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from plaintext_strings(item)
+
+
+@pytest.fixture(scope="module")
+def full() -> tuple[Recording, dict[str, tuple[Any, bool]]]:
+    return onboard(make_args())
+
+
+# --- resource graph -----------------------------------------------------------------------
+
+
+def test_children_have_the_expected_types_and_names(full) -> None:
+    recording, _ = full
+    by_type = {r.type: r.name for r in recording.resources}
+    assert by_type == {
+        TYPE_TOKEN: "prod",
+        CLUSTER: "prod-cluster",
+        PROFILE: "prod-pairing",
+        KEY: "prod-pairing-key",
+        VAULT_SECRET: "prod-credentials",
+        NAMESPACE: "prod-namespace",
+        RELEASE: "prod-kubelink",
+    }
+    assert len(recording.resources) == 7
+
+
+def test_every_child_is_parented_to_the_component(full) -> None:
+    recording, _ = full
+    component = only(recording, TYPE_TOKEN)
+    for resource in recording.resources:
+        if resource is not component:
+            assert resource.parent == component.urn, resource.name
+
+
+def test_order_cluster_then_pairing_then_vault_then_namespace_then_release(full) -> None:
+    recording, _ = full
+    urn = {t: only(recording, t).urn for t in (CLUSTER, PROFILE, KEY, VAULT_SECRET, NAMESPACE)}
+    assert urn[CLUSTER] in only(recording, PROFILE).dependencies
+    assert urn[PROFILE] in only(recording, KEY).dependencies
+    assert {urn[CLUSTER], urn[KEY]} <= set(only(recording, VAULT_SECRET).dependencies)
+    assert urn[VAULT_SECRET] in only(recording, NAMESPACE).dependencies
+    assert {urn[NAMESPACE], urn[VAULT_SECRET]} <= set(only(recording, RELEASE).dependencies)
+    order = [r.type for r in recording.resources]
+    assert order.index(VAULT_SECRET) < order.index(NAMESPACE) < order.index(RELEASE)
+
+
+def test_dynamic_resources_get_their_inputs(full) -> None:
+    recording, _ = full
+    cluster = only(recording, CLUSTER).inputs
+    assert cluster["name"] == "prod-east"
+    assert cluster["description"] == "Production, east region"
+    profile = only(recording, PROFILE).inputs
+    assert profile["name"] == "prod-east-pairing"
+    assert profile["enabled"] is True
+    assert profile["enforcement_mode"] == "visibility_only"
+    assert profile["visibility_level"] == "flow_summary"
+    assert only(recording, KEY).inputs["pairing_profile_href"] == PROFILE_HREF
+
+
+def test_pairing_settings_are_passed_through() -> None:
+    recording, outputs = onboard(
+        make_args(
+            pairing={
+                "name": "kubelink-prod",
+                "enforcement_mode": "full",
+                "visibility_level": "flow_drops",
+                "assign_labels": {"env": "/orgs/1/labels/7", "loc": "/orgs/1/labels/9"},
+            }
+        )
+    )
+    profile = only(recording, PROFILE).inputs
+    assert profile["name"] == "kubelink-prod"
+    assert profile["enforcement_mode"] == "full"
+    assert profile["visibility_level"] == "flow_drops"
+    assert profile["assign_labels"] == {"env": "/orgs/1/labels/7", "loc": "/orgs/1/labels/9"}
+    assert outputs["pairing_profile_href"] == (PROFILE_HREF, False)
+
+
+def test_outputs_carry_the_pce_and_vault_facts(full) -> None:
+    _, outputs = full
+    assert outputs["cluster_href"] == (CLUSTER_HREF, False)
+    assert outputs["cluster_id"] == (CLUSTER_UUID, False)
+    assert outputs["pairing_profile_href"] == (PROFILE_HREF, False)
+    assert outputs["vault_path"] == ("secret/tenantguard/clusters/prod-east", False)
+    assert outputs["namespace"] == ("illumio-system", False)
+    assert outputs["release_status"] == ("deployed", False)
+
+
+# --- secret handling ----------------------------------------------------------------------
+
+
+def test_vault_secret_data_is_a_secret_holding_id_token_and_key(full) -> None:
+    recording, _ = full
+    secret = only(recording, VAULT_SECRET)
+    assert secret.inputs["mount"] == "secret"
+    assert secret.inputs["name"] == "tenantguard/clusters/prod-east"
+    data_json = secret.inputs["dataJson"]
+    assert rpc.is_rpc_secret(data_json)
+    assert json.loads(rpc.unwrap_rpc_secret(data_json)) == {
+        "cluster_id": CLUSTER_UUID,
+        "cluster_token": TOKEN,
+        "pairing_key": CODE,
+    }
+
+
+def test_release_values_with_token_and_code_are_secret(full) -> None:
+    recording, _ = full
+    release = only(recording, RELEASE)
+    assert rpc.is_rpc_secret(release.inputs["values"])
+    values = rpc.unwrap_rpc_secret(release.inputs["values"])
+    assert values["cluster_token"] == TOKEN
+    assert values["cluster_code"] == CODE
+    assert "values" in release.additional_secret_outputs
+
+
+def test_component_outputs_token_and_key_are_secret(full) -> None:
+    _, outputs = full
+    assert outputs["cluster_token"] == (TOKEN, True)
+    assert outputs["pairing_key"] == (CODE, True)
+
+
+def test_pce_resources_register_their_secret_outputs(full) -> None:
+    recording, _ = full
+    assert "container_cluster_token" in only(recording, CLUSTER).additional_secret_outputs
+    assert "activation_code" in only(recording, KEY).additional_secret_outputs
+
+
+def test_no_plaintext_input_holds_the_token_or_key(full) -> None:
+    recording, _ = full
+    for resource in recording.resources:
+        for text in plaintext_strings(resource.inputs):
+            assert TOKEN not in text, resource.name
+            assert CODE not in text, resource.name
+
+
+def test_existing_token_is_passed_as_a_secret_and_never_shown() -> None:
+    existing = "1_existing5a3c9b7e4f2a8d1c5b3e7f9a2d4c6e8b0a1f3d5"
+    args = ClusterOnboardingArgs(**make_args(existing_token=existing))
+    assert existing not in repr(args)
+    assert existing not in str(args.model_dump())
+    recording, _ = onboard(args)
+    cluster_input = only(recording, CLUSTER).inputs["existing_token"]
+    assert rpc.is_rpc_secret(cluster_input)
+    assert rpc.unwrap_rpc_secret(cluster_input) == existing
+    for resource in recording.resources:
+        for text in plaintext_strings(resource.inputs):
+            assert existing not in text, resource.name
+
+
+def test_without_vault_no_secret_is_written_and_outputs_stay_secret() -> None:
+    recording, outputs = onboard(make_args(vault=None))
+    assert recording.of_type(VAULT_SECRET) == []
+    assert outputs["vault_path"] == (None, False)
+    assert outputs["cluster_token"] == (TOKEN, True)
+    key_urn = only(recording, KEY).urn
+    assert key_urn in only(recording, NAMESPACE).dependencies
+    assert key_urn in only(recording, RELEASE).dependencies
+
+
+# --- Helm release -------------------------------------------------------------------------
+
+
+def release_values(recording: Recording) -> dict[str, Any]:
+    return rpc.unwrap_rpc_secret(only(recording, RELEASE).inputs["values"])
+
+
+def test_release_is_the_pinned_illumio_chart_in_illumio_system(full) -> None:
+    recording, _ = full
+    inputs = only(recording, RELEASE).inputs
+    assert inputs["chart"] == "oci://quay.io/illumio/illumio"
+    assert inputs["version"] == "5.1.0"
+    assert inputs["namespace"] == "illumio-system"
+    assert inputs["name"] == "illumio"
+    assert inputs.get("createNamespace") in (None, False)
+
+
+def test_release_values_hold_every_required_value(full) -> None:
+    recording, _ = full
+    values = release_values(recording)
+    assert values == {
+        "pce_url": "pce.example.com:8443",
+        "cluster_id": CLUSTER_UUID,
+        "cluster_token": TOKEN,
+        "cluster_code": CODE,
+        "containerRuntime": "containerd",
+        "containerManager": "kubernetes",
+        "networkType": "overlay",
+    }
+
+
+@pytest.mark.parametrize(
+    ("pce_url", "expected"),
+    [
+        ("https://pce.example.com", "pce.example.com:443"),
+        ("https://pce.example.com:9443/", "pce.example.com:9443"),
+    ],
+)
+def test_release_pce_url_is_host_and_port(pce_url: str, expected: str) -> None:
+    recording, _ = onboard(make_args(pce_url=pce_url))
+    assert release_values(recording)["pce_url"] == expected
+
+
+def test_release_settings_and_extra_values_reach_the_chart() -> None:
+    recording, _ = onboard(
+        make_args(
+            kubelink={
+                "enabled": True,
+                "version": "5.2.1",
+                "chart": "oci://registry.corp.example/mirror/illumio",
+                "container_runtime": "k3s_containerd",
+                "container_manager": "openshift",
+                "network_type": "flat",
+                "cluster_mode": "clas",
+                "ignore_cert": True,
+                "extra_values": {"storage": {"sizeGi": 2}, "nodeSelector": {"pool": "system"}},
+            }
+        )
+    )
+    inputs = only(recording, RELEASE).inputs
+    assert inputs["chart"] == "oci://registry.corp.example/mirror/illumio"
+    assert inputs["version"] == "5.2.1"
+    values = release_values(recording)
+    assert values["containerRuntime"] == "k3s_containerd"
+    assert values["containerManager"] == "openshift"
+    assert values["networkType"] == "flat"
+    assert values["clusterMode"] == "clas"
+    assert values["ignore_cert"] is True
+    assert values["storage"] == {"sizeGi": 2}
+    assert values["nodeSelector"] == {"pool": "system"}
+    assert recording.of_type(CONFIGMAP) == []
+
+
+def test_private_ca_goes_into_a_configmap_the_release_mounts() -> None:
+    recording, _ = onboard(
+        make_args(kubelink={"enabled": True, "version": "5.1.0", "ca_bundle": CA_PEM})
+    )
+    configmap = only(recording, CONFIGMAP)
+    assert configmap.inputs["metadata"]["name"] == CA_CONFIGMAP_NAME
+    assert configmap.inputs["metadata"]["namespace"] == "illumio-system"
+    assert configmap.inputs["data"] == {CA_CONFIGMAP_KEY: CA_PEM}
+    assert only(recording, NAMESPACE).urn in configmap.dependencies
+    assert configmap.urn in only(recording, RELEASE).dependencies
+    values = release_values(recording)
+    assert "ignore_cert" not in values
+    assert values["extraVolumes"][0]["configMap"]["name"] == CA_CONFIGMAP_NAME
+    assert values["extraVolumeMounts"][0]["mountPath"] == CA_MOUNT_PATH
+
+
+def test_chart_disabled_registers_no_release_and_outputs_are_fine() -> None:
+    recording, outputs = onboard(make_args(kubelink={"enabled": False}))
+    assert recording.of_type(RELEASE) == []
+    assert recording.of_type(CONFIGMAP) == []
+    assert outputs["release_status"] == (None, False)
+    assert outputs["cluster_token"] == (TOKEN, True)
+    assert outputs["pairing_key"] == (CODE, True)
+    assert outputs["namespace"] == ("illumio-system", False)
+    assert len(recording.of_type(VAULT_SECRET)) == 1
+
+
+# --- Kubernetes schemas -------------------------------------------------------------------
+
+
+def test_namespace_is_privileged_for_the_cven_and_managed_by_tenantguard(full) -> None:
+    recording, _ = full
+    metadata = only(recording, NAMESPACE).inputs["metadata"]
+    assert metadata["name"] == "illumio-system"
+    assert metadata["labels"] == ILLUMIO_NAMESPACE_LABELS
+    assert metadata["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert metadata["labels"]["app.kubernetes.io/managed-by"] == "tenantguard"
+
+
+def test_namespace_and_configmap_validate_against_kubernetes_schemas(k8s_validate) -> None:
+    recording, _ = onboard(
+        make_args(kubelink={"enabled": True, "version": "5.1.0", "ca_bundle": CA_PEM})
+    )
+    for type_ in (NAMESPACE, CONFIGMAP):
+        k8s_validate(only(recording, type_).inputs)
+
+
+def test_release_ca_volumes_validate_as_pod_volumes(k8s_validate) -> None:
+    """The chart copies extraVolumes/extraVolumeMounts into its pods: they must be valid there."""
+    recording, _ = onboard(
+        make_args(kubelink={"enabled": True, "version": "5.1.0", "ca_bundle": CA_PEM})
+    )
+    values = release_values(recording)
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "cven", "namespace": "illumio-system"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "cven",
+                    "image": "illumio/cven",
+                    "volumeMounts": values["extraVolumeMounts"],
+                }
+            ],
+            "volumes": values["extraVolumes"],
+        },
+    }
+    k8s_validate(pod)
+
+
+def test_schema_validation_catches_a_bad_namespace(k8s_validate) -> None:
+    with pytest.raises(Exception, match="labels"):
+        k8s_validate(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "labels": [1]}}
+        )
+
+
+# --- argument errors ----------------------------------------------------------------------
+
+
+def failing(args: dict[str, Any]) -> tuple[Exception, Recording]:
+    """Build the component from raw args; return the error it raised and what was registered."""
+    caught: list[Exception] = []
+
+    def program() -> None:
+        try:
+            ClusterOnboarding("prod", args)
+        except Exception as exc:  # the error under test
+            caught.append(exc)
+
+    recording = run_mocked(program, outputs_hook=pce_outputs)
+    assert caught, "expected ClusterOnboarding to refuse these arguments"
+    return caught[0], recording
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"kubelink": {"enabled": True, "version": "5.1.0", "container_runtime": "docker"}},
+            ["kubelink.container_runtime", "'containerd', 'crio' or 'k3s_containerd'"],
+        ),
+        (
+            {"kubelink": {"enabled": True, "version": "5.1.0", "container_manager": "nomad"}},
+            ["kubelink.container_manager", "'kubernetes' or 'openshift'"],
+        ),
+        (
+            {"kubelink": {"enabled": True, "version": "5.1.0", "network_type": "vxlan"}},
+            ["kubelink.network_type", "'overlay' or 'flat'"],
+        ),
+        (
+            {
+                "kubelink": {
+                    "enabled": True,
+                    "version": "5.1.0",
+                    "ignore_cert": True,
+                    "ca_bundle": CA_PEM,
+                }
+            },
+            ["kubelink.ca_bundle", "cannot be combined with kubelink.ignore_cert"],
+        ),
+        (
+            {"kubelink": {"enabled": True}},
+            ["kubelink.version", "required when kubelink.enabled is true"],
+        ),
+        (
+            {"pce_url": "pce.example.com:8443"},
+            ["pce_url", "https:// or http:// URL with a host"],
+        ),
+        (
+            {"pce_url": "https://"},
+            ["pce_url", "https:// or http:// URL with a host"],
+        ),
+        ({"vault": {"mount": "/"}}, ["vault.mount", "must name the KV v2 mount"]),
+        ({"cluster_name": "a/b"}, ["cluster_name", "must not", "contain '/'"]),
+        ({"cluster_name": ""}, ["cluster_name", "at least 1 character"]),
+        (
+            {"pairing": {"enforcement_mode": "selective"}},
+            ["pairing.enforcement_mode", "'idle', 'visibility_only' or 'full'"],
+        ),
+    ],
+)
+def test_invalid_arguments_fail_before_anything_registers(
+    overrides: dict[str, Any], expected: list[str]
+) -> None:
+    error, recording = failing(make_args(**overrides))
+    assert isinstance(error, ValidationError)
+    for fragment in expected:
+        assert fragment in str(error)
+    assert recording.resources == []
+
+
+def test_error_messages_never_echo_the_existing_token() -> None:
+    secret = "1_dontprint9b7e4f2a8d1c5b3e7f9a2d4c6e8b0a1f3d5c7e9b"
+    error, recording = failing(make_args(existing_token=secret, pce_url="nope"))
+    assert secret not in str(error)
+    assert recording.resources == []
+
+
+@pytest.fixture
+def k8s_validate() -> Callable[[dict[str, Any]], None]:
+    import kubernetes_validate
+
+    def validate(manifest: dict[str, Any]) -> None:
+        kubernetes_validate.validate(manifest, "1.30.0", strict=True)
+
+    return validate
