@@ -30,10 +30,10 @@ from providers.illumio import ContainerCluster, PairingKey, PairingProfile
 TYPE_TOKEN = "tenantguard:index:ClusterOnboarding"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "tenantguard"}
 
-# Kubelink runs as a Deployment, but the C-VEN is a privileged DaemonSet (host network and PID,
-# privileged containers, hostPath mounts to program the node's firewall). Pod Security Admission
-# at `baseline` or `restricted` would reject its pods, so this one namespace is `privileged`;
-# audit and warn match so installs are not flooded with warnings a platform cannot act on.
+# Kubelink runs as a Deployment, but the C-VEN is a DaemonSet of privileged pods on the host
+# network that program each node's firewall. Pod Security Admission at `baseline` or
+# `restricted` would reject them, so this one namespace is `privileged`; audit and warn match
+# so every install is not flooded with warnings nobody can act on.
 ILLUMIO_NAMESPACE_LABELS: dict[str, str] = {
     **MANAGED_BY,
     "pod-security.kubernetes.io/enforce": "privileged",
@@ -163,6 +163,7 @@ class ClusterOnboarding(pulumi.ComponentResource):
     vault_path: str | None
     namespace: pulumi.Output[str]
     release_status: pulumi.Output[str | None] | None
+    release: kubernetes.helm.v3.Release | None
 
     def __init__(
         self,
@@ -194,7 +195,7 @@ class ClusterOnboarding(pulumi.ComponentResource):
         key = PairingKey(
             f"{name}-pairing-key",
             pairing_profile_href=profile.href,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[profile]),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
         cluster_id: pulumi.Output[str] = cluster.cluster_id
@@ -215,6 +216,7 @@ class ClusterOnboarding(pulumi.ComponentResource):
                 mount=args.vault.mount,
                 name=args.vault_secret_name,
                 data_json=data_json,
+                # Also implied by data_json; stated so the token's safety never hinges on it.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster, key]),
             )
             stored = [secret]
@@ -228,8 +230,8 @@ class ClusterOnboarding(pulumi.ComponentResource):
         )
         namespace_name: pulumi.Output[str] = namespace.metadata.apply(lambda m: m.name)
 
+        self.release = None
         self.release_status = None
-        release: kubernetes.helm.v3.Release | None = None
         if args.kubelink.enabled:
             release_deps: list[pulumi.Resource] = [namespace, *stored]
             ca = ca_configmap_manifest(args.kubelink, args.namespace, MANAGED_BY)
@@ -242,10 +244,10 @@ class ClusterOnboarding(pulumi.ComponentResource):
                         labels=ca["metadata"]["labels"],
                     ),
                     data=ca["data"],
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+                    opts=pulumi.ResourceOptions(parent=self),
                 )
                 release_deps.append(ca_configmap)
-            release = kubernetes.helm.v3.Release(
+            self.release = kubernetes.helm.v3.Release(
                 f"{name}-kubelink",
                 kubernetes.helm.v3.ReleaseArgs(
                     name=args.kubelink.release_name,
@@ -267,7 +269,7 @@ class ClusterOnboarding(pulumi.ComponentResource):
                     additional_secret_outputs=["values"],
                 ),
             )
-            self.release_status = release.status.apply(
+            self.release_status = self.release.status.apply(
                 lambda status: status.status if status is not None else None
             )
 
