@@ -1,0 +1,98 @@
+"""Kubeconfig for one service account: cluster endpoint + CA + bearer token, one namespace.
+
+Pure functions, no Pulumi. Error messages never contain the token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from urllib.parse import urlparse
+
+import yaml
+
+PEM_MARKER = "-----BEGIN CERTIFICATE-----"
+
+
+class KubeconfigError(ValueError):
+    """An input that cannot make a working kubeconfig (never echoes the token)."""
+
+
+def certificate_authority_data(ca: str) -> str:
+    """The kubeconfig `certificate-authority-data`: base64 of the PEM bundle.
+
+    Accepts the PEM itself or its base64 form (what kubeconfigs and cloud APIs hand out).
+    """
+    text = ca.strip()
+    if text.startswith(PEM_MARKER):
+        return base64.b64encode(text.encode() + b"\n").decode()
+    try:
+        decoded = base64.b64decode(text, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise KubeconfigError(
+            "cluster CA must be a PEM certificate bundle or its base64 encoding"
+        ) from exc
+    if PEM_MARKER not in decoded:
+        raise KubeconfigError("cluster CA decodes from base64 but holds no PEM certificate")
+    return text
+
+
+def token_from_secret_data(data: Mapping[str, str] | None) -> str:
+    """The bearer token from a service-account-token Secret's `data` (base64-encoded)."""
+    encoded = (data or {}).get("token")
+    if not encoded:
+        raise KubeconfigError(
+            "the token Secret has no data.token yet: the service-account token controller "
+            "fills it in once the ServiceAccount exists"
+        )
+    try:
+        return base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise KubeconfigError("the token Secret's data.token is not valid base64") from exc
+
+
+def build_kubeconfig(
+    *,
+    cluster_name: str,
+    server: str,
+    certificate_authority: str,
+    namespace: str,
+    user: str,
+    token: str,
+) -> str:
+    """A kubeconfig (YAML) with one cluster, one user (bearer token) and one current context.
+
+    `certificate_authority` is PEM or base64 PEM; `server` must be an https URL.
+    """
+    parsed = urlparse(server)
+    if parsed.scheme != "https" or not parsed.netloc:
+        raise KubeconfigError(
+            f"cluster server {server!r} must be an https URL such as https://10.0.0.1:6443"
+        )
+    if not token:
+        raise KubeconfigError(f"service account {user!r}: the token is empty")
+    context = f"{user}@{cluster_name}/{namespace}"
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": cluster_name,
+                "cluster": {
+                    "server": server,
+                    "certificate-authority-data": certificate_authority_data(certificate_authority),
+                },
+            }
+        ],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [
+            {
+                "name": context,
+                "context": {"cluster": cluster_name, "user": user, "namespace": namespace},
+            }
+        ],
+        "current-context": context,
+        "preferences": {},
+    }
+    return yaml.safe_dump(config, sort_keys=False)
