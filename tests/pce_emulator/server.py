@@ -216,7 +216,10 @@ class PceEmulator:
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="pce-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # stop() waits up to one poll interval
+            name="pce-emulator",
+            daemon=True,
         )
         self._thread.start()
         return self
