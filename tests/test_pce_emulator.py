@@ -469,7 +469,20 @@ def test_label_in_use_by_pairing_profile_or_reference(pce_emulator, api):
     assert api("DELETE", loc).status_code == 406
     pce_emulator.release_label(loc)
     assert api("DELETE", loc).status_code == 204
-    assert api("DELETE", loc).status_code == 404
+
+
+def test_deleted_label_is_a_tombstone(pce_emulator, api):
+    label = api.ok("POST", "/orgs/1/labels", 201, json={"key": "env", "value": "old"})
+    assert api("DELETE", label["href"]).status_code == 204
+    again = api("DELETE", label["href"])
+    assert again.status_code == 406
+    assert error_tokens(again) == ["already_deleted"]
+    assert api("GET", label["href"]).status_code == 404
+    assert api("PUT", label["href"], json={"value": "new"}).status_code == 404
+    assert api("DELETE", "/orgs/1/labels/98765").status_code == 404
+    # the same key and value can be created again, under a new href
+    recreated = api.ok("POST", "/orgs/1/labels", 201, json={"key": "env", "value": "old"})
+    assert recreated["href"] != label["href"]
 
 
 # ----------------------------------------------------------------- pairing profiles

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .errors import CONFLICT_TOKENS
+from .errors import ALREADY_DELETED, CONFLICT_TOKENS
 from .request_log import RecordedRequest
 from .server import PceEmulator
 
-__all__ = ["CONFLICT_TOKENS", "PceEmulator", "RecordedRequest"]
+__all__ = ["ALREADY_DELETED", "CONFLICT_TOKENS", "PceEmulator", "RecordedRequest"]

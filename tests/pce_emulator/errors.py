@@ -9,6 +9,8 @@ Tokens used by the emulator (the client maps them to its typed errors):
   ``label_in_use`` (still referenced), ``container_workload_profile_namespace_exists``
   (a profile for that namespace exists), ``default_profile_undeletable``,
   ``pairing_profile_disabled``.
+- 406 ``already_deleted``: DELETE of a label that was already deleted (the PCE keeps
+  deleted labels as tombstones; GET and PUT of one are 404). Clients treat it as gone.
 - 429 ``too_many_requests_error``; 5xx ``service_unavailable`` / ``server_error``.
 """
 
@@ -23,6 +25,7 @@ LABEL_IN_USE = "label_in_use"
 PROFILE_NAMESPACE_EXISTS = "container_workload_profile_namespace_exists"
 DEFAULT_PROFILE_UNDELETABLE = "default_profile_undeletable"
 PAIRING_PROFILE_DISABLED = "pairing_profile_disabled"
+ALREADY_DELETED = "already_deleted"
 
 #: 406 tokens that mean "conflicts with existing state" rather than "bad input".
 CONFLICT_TOKENS = frozenset(

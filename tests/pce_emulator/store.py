@@ -26,6 +26,7 @@ from typing import Any
 
 from . import payloads as p
 from .errors import (
+    ALREADY_DELETED,
     DEFAULT_PROFILE_UNDELETABLE,
     LABEL_DUPLICATE,
     LABEL_IN_USE,
@@ -91,6 +92,7 @@ class PceStore:
         self.cluster_tokens: dict[str, str] = {}
         self.activation_codes: dict[str, list[str]] = {}
         self.external_label_refs: dict[str, int] = {}
+        self.deleted_labels: set[str] = set()
         self.label_keys: set[str] = set(BUILTIN_LABEL_KEYS)
         self.jobs = JobBoard(
             self.org_href, retry_after=job_retry_after, running_polls=job_running_polls
@@ -324,7 +326,9 @@ class PceStore:
         return users
 
     def delete_label(self, href: str) -> Reply:
-        """DELETE a label: 406 while anything references it."""
+        """DELETE a label: 406 while anything references it, or when already deleted."""
+        if href in self.deleted_labels:
+            raise ApiError(406, ALREADY_DELETED, f"Label {href} has already been deleted")
         self._label(href)
         users = self.label_users(href)
         if users:
@@ -335,6 +339,7 @@ class PceStore:
             )
         del self.labels[href]
         self.external_label_refs.pop(href, None)
+        self.deleted_labels.add(href)
         return no_content()
 
     # ----------------------------------------------------------------- profiles
