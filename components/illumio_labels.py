@@ -61,12 +61,6 @@ class LabelRegistry:
         """The href of the key=value label (creating the Label on first use)."""
         return self.label(key, value).href
 
-    def __len__(self) -> int:
-        return len(self._labels)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._labels
-
     def keys(self) -> list[tuple[str, str]]:
         """The (key, value) pairs registered so far, in registration order."""
         return list(self._labels)

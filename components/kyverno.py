@@ -1,0 +1,154 @@
+"""components.Kyverno: Kyverno from its Helm chart, plus the cluster-wide baseline policies.
+
+The policies depend on the Release, so `pulumi destroy` removes them before Kyverno
+(whose pre-delete hook then removes its webhooks); nothing is left blocking admission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field
+
+from components.kyverno_values import (
+    CHART_NAME,
+    CHART_REPOSITORY,
+    DEFAULT_CHART_VERSION,
+    KyvernoValuesError,
+    excluded_namespaces,
+    kyverno_values,
+)
+from components.policies import render, validate_parameters
+from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
+from components.tenancy_models import DnsLabel, FailureAction, PolicyApi, PolicyRef
+from components.tenancy_validation import Problem, TenancyValidationError
+
+TYPE_TOKEN = "tenantguard:index:Kyverno"
+
+
+class KyvernoArgs(BaseModel):
+    """What the Kyverno component installs; every field has a safe default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    namespace: DnsLabel = "kyverno"
+    release_name: DnsLabel = "kyverno"
+    chart_version: str = Field(default=DEFAULT_CHART_VERSION, min_length=1)
+    chart_repository: str = CHART_REPOSITORY
+    high_availability: bool = False
+    excluded_namespaces: list[DnsLabel] = Field(default_factory=list)
+    """Namespaces kept out of Kyverno besides kube-system and its own (e.g. illumio-system)."""
+    policies: list[PolicyRef] = Field(default_factory=list)
+    """Cluster-wide baseline policies from the library."""
+    policy_api: PolicyApi = "validatingpolicy"
+    failure_action: FailureAction = "Audit"
+    values: dict[str, Any] = Field(default_factory=dict)
+    """Extra chart values, deep-merged over the computed ones."""
+    timeout_seconds: int = Field(default=600, gt=0)
+
+
+def _problems(args: KyvernoArgs) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, ref in enumerate(args.policies):
+        at = f"kyverno.policies[{i}]"
+        if ref.name in seen:
+            problems.append(Problem(f"{at}.name", f"policy {ref.name!r} is listed twice"))
+        seen.add(ref.name)
+        try:
+            validate_parameters(ref.name, ref.parameters)
+        except ValueError as exc:
+            problems.append(Problem(at, f"policy {ref.name!r}: {exc}"))
+    try:
+        kyverno_values(
+            namespace=args.namespace,
+            high_availability=args.high_availability,
+            extra_excluded_namespaces=args.excluded_namespaces,
+            user_values=args.values,
+        )
+    except KyvernoValuesError as exc:
+        problems.append(Problem("kyverno.values", str(exc)))
+    return problems
+
+
+class Kyverno(pulumi.ComponentResource):
+    """Kyverno's namespace, its Helm release and the chosen cluster-wide policies.
+
+    Outputs: `chart_version`, `app_version`, `status` (from the Release's status),
+    `namespace`; `release` is the Release, for other resources to depend on.
+    """
+
+    release: k8s.helm.v3.Release
+    chart_version: pulumi.Output[str | None]
+    app_version: pulumi.Output[str | None]
+    status: pulumi.Output[str | None]
+    namespace: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: KyvernoArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        problems = _problems(args)
+        if problems:
+            raise TenancyValidationError(problems)
+        super().__init__(TYPE_TOKEN, name, None, opts)
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": args.namespace, "labels": {MANAGED_BY_LABEL: MANAGED_BY}},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.values = kyverno_values(
+            namespace=args.namespace,
+            high_availability=args.high_availability,
+            extra_excluded_namespaces=args.excluded_namespaces,
+            user_values=args.values,
+        )
+        self.excluded_namespaces = excluded_namespaces(args.namespace, args.excluded_namespaces)
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=args.release_name,
+            chart=CHART_NAME,
+            version=args.chart_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+            namespace=namespace.metadata["name"],
+            values=self.values,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=args.timeout_seconds,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
+        self.policies: list[k8s.apiextensions.CustomResource] = []
+        for ref in args.policies:
+            manifest = render(
+                ref.name,
+                ref.parameters,
+                api=args.policy_api,
+                failure_action=args.failure_action,
+            )
+            self.policies.append(
+                k8s.apiextensions.CustomResource(
+                    f"{name}-policy-{ref.name}",
+                    api_version=manifest["apiVersion"],
+                    kind=manifest["kind"],
+                    metadata=manifest["metadata"],
+                    spec=manifest.get("spec"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+                )
+            )
+
+        status = self.release.status
+        self.namespace = namespace.metadata["name"]
+        self.chart_version = status.apply(lambda s: s.version if s else None)
+        self.app_version = status.apply(lambda s: s.app_version if s else None)
+        self.status = status.apply(lambda s: s.status if s else None)
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "chart_version": self.chart_version,
+                "app_version": self.app_version,
+                "status": self.status,
+                "policies": [p.metadata["name"] for p in self.policies],
+            }
+        )

@@ -1,0 +1,412 @@
+"""components.Project: one tenant project as a namespace that is safe by default.
+
+Namespace with PSA labels, service accounts with RBAC and token Secrets, quota and
+container defaults, default-deny NetworkPolicies with DNS/namespace/egress-baseline
+allowances, namespaced Kyverno policies, the Illumio workload profile, and one
+kubeconfig per service account (a secret output, also stored in Vault KV v2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_vault as vault
+from pydantic import BaseModel, ConfigDict, Field
+
+from components.illumio_labels import LabelRegistry
+from components.kubeconfig import build_kubeconfig, token_from_secret_data
+from components.policies import render, validate_parameters
+from components.project_manifests import (
+    Manifest,
+    project_manifests,
+    project_policy_refs,
+)
+from components.quantity import parse_quantity
+from components.tenancy_models import (
+    FailureAction,
+    PlatformPolicy,
+    PolicyApi,
+    ProjectSpec,
+    TenantSpec,
+    effective_quota,
+    project_namespace,
+)
+from components.tenancy_validation import Problem, TenancyValidationError, validate_tenants
+from providers.illumio import ContainerWorkloadProfile
+
+TYPE_TOKEN = "tenantguard:index:Project"
+
+StrInput = str | pulumi.Output
+"""A plain string or a Pulumi Output of one."""
+
+
+class ClusterEndpoint(BaseModel):
+    """How kubeconfigs reach the cluster: API server URL and CA (PEM or base64 PEM)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    server: StrInput
+    certificate_authority: StrInput
+    name: str = "kubernetes"
+    """The cluster's name inside the kubeconfigs."""
+
+
+class IllumioTarget(BaseModel):
+    """Where workload profiles go. Without one, no Illumio objects are made."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    container_cluster_href: StrInput
+    label_registry: LabelRegistry | None = None
+    """The stack-wide registry; a Tenant or Project builds its own when None."""
+
+
+class VaultTarget(BaseModel):
+    """Where kubeconfigs are stored: a KV v2 mount and a path prefix inside it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    mount: StrInput
+    path_prefix: str = "tenantguard"
+
+
+class ProjectArgs(BaseModel):
+    """Everything a Project needs; the program hands it all in (no config or files read)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    tenant: TenantSpec
+    project: ProjectSpec
+    platform: PlatformPolicy
+    cluster: ClusterEndpoint
+    platform_labels: dict[str, str] = Field(default_factory=dict)
+    """Illumio labels every profile is assigned (env, loc)."""
+    illumio: IllumioTarget | None = None
+    vault: VaultTarget | None = None
+    kyverno: pulumi.Resource | None = None
+    """The Kyverno component (or its Release): policies wait for it and are destroyed first."""
+    policy_api: PolicyApi = "validatingpolicy"
+    failure_action: FailureAction = "Audit"
+    psa_version: str = "latest"
+
+
+def vault_path(prefix: str, tenant: str, project: str, service_account: str) -> str:
+    """`<prefix>/tenants/<tenant>/<project>/<service-account>` inside the KV v2 mount."""
+    parts = [p for p in prefix.strip("/").split("/") if p]
+    return "/".join([*parts, "tenants", tenant, project, service_account])
+
+
+def project_problems(
+    tenant: TenantSpec,
+    project: ProjectSpec,
+    platform: PlatformPolicy,
+    *,
+    platform_labels: Mapping[str, str],
+    with_illumio: bool,
+) -> list[Problem]:
+    """Every problem with this project, found before anything registers."""
+    siblings = list(tenant.projects)
+    if project not in siblings:
+        siblings.append(project)
+    index = siblings.index(project)
+    scoped = tenant.model_copy(update={"projects": siblings})
+    mine = f"tenants[0].projects[{index}]"
+    problems = [
+        p
+        for p in validate_tenants(
+            [scoped], platform, platform_labels=platform_labels, check_policy=validate_parameters
+        )
+        if ".projects[" not in p.path or p.path.startswith(mine + ".") or p.path == mine
+    ]
+    where = f"tenant {tenant.name!r}, project {project.name!r}"
+    for k, ref in enumerate(project_policy_refs(tenant, project, platform)):
+        if k < len(project.policies):
+            continue  # the project's own policies were checked above
+        try:
+            validate_parameters(ref.name, ref.parameters)
+        except ValueError as exc:
+            problems.append(
+                Problem(f"{mine}.policies", f"{where}, implied policy {ref.name!r}: {exc}")
+            )
+    defaults = project.container_defaults
+    for resource in ("cpu", "memory"):
+        request = getattr(defaults.default_request, resource)
+        limit = getattr(defaults.default_limit, resource)
+        if request and limit and parse_quantity(request) > parse_quantity(limit):
+            problems.append(
+                Problem(
+                    f"{mine}.containerDefaults.defaultRequest.{resource}",
+                    f"{where}: default request {request} is above the default limit {limit}; "
+                    "a request may be at most its limit",
+                )
+            )
+    if with_illumio:
+        if project.enforcement_mode == "idle":
+            problems.append(
+                Problem(
+                    f"{mine}.enforcementMode",
+                    f"{where}: a managed Illumio profile cannot be 'idle'; "
+                    "use visibility_only or full",
+                )
+            )
+        for key, value in tenant.illumio_labels().items():
+            if key in platform_labels and platform_labels[key] != value:
+                problems.append(
+                    Problem(
+                        f"tenants[0].labels.{key}",
+                        f"tenant {tenant.name!r}: label {key}={value} conflicts with the "
+                        f"platform label {key}={platform_labels[key]}; drop it from the tenant",
+                    )
+                )
+    return problems
+
+
+def _k8s_resource(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """Register one manifest as its typed pulumi-kubernetes resource."""
+    kind = manifest["kind"]
+    metadata = manifest["metadata"]
+    if kind == "Namespace":
+        return k8s.core.v1.Namespace(name, metadata=metadata, opts=opts)
+    if kind == "ServiceAccount":
+        return k8s.core.v1.ServiceAccount(
+            name,
+            metadata=metadata,
+            automount_service_account_token=manifest.get("automountServiceAccountToken"),
+            opts=opts,
+        )
+    if kind == "Secret":
+        return k8s.core.v1.Secret(name, metadata=metadata, type=manifest["type"], opts=opts)
+    if kind == "Role":
+        return k8s.rbac.v1.Role(name, metadata=metadata, rules=manifest["rules"], opts=opts)
+    if kind == "RoleBinding":
+        return k8s.rbac.v1.RoleBinding(
+            name,
+            metadata=metadata,
+            role_ref=manifest["roleRef"],
+            subjects=manifest["subjects"],
+            opts=opts,
+        )
+    if kind == "ClusterRoleBinding":
+        return k8s.rbac.v1.ClusterRoleBinding(
+            name,
+            metadata=metadata,
+            role_ref=manifest["roleRef"],
+            subjects=manifest["subjects"],
+            opts=opts,
+        )
+    if kind == "ResourceQuota":
+        return k8s.core.v1.ResourceQuota(name, metadata=metadata, spec=manifest["spec"], opts=opts)
+    if kind == "LimitRange":
+        return k8s.core.v1.LimitRange(name, metadata=metadata, spec=manifest["spec"], opts=opts)
+    if kind == "NetworkPolicy":
+        return k8s.networking.v1.NetworkPolicy(
+            name, metadata=metadata, spec=manifest["spec"], opts=opts
+        )
+    raise ValueError(f"no resource class for kind {kind!r}")
+
+
+class Project(pulumi.ComponentResource):
+    """One project namespace and everything it gets (see the module docstring).
+
+    Outputs: `namespace`, `kubeconfigs` (service account -> kubeconfig, each secret),
+    `profile_href` (None without an Illumio target).
+
+    Service-account tokens come from `kubernetes.io/service-account-token` Secrets,
+    which never expire. A `tokenDuration` is therefore a promise, not a mechanism: it
+    is recorded on the ServiceAccount and Secret (`tenantguard.io/token-duration`) and
+    in Vault beside the kubeconfig, for the rotation job that enforces it. Rotating a
+    token means replacing its Secret (`pulumi up --replace <secret urn>`). Bounded
+    tokens (TokenRequest) cannot be held as Pulumi state without minting a new token
+    on every run, which would break `pulumi up` idempotence.
+    """
+
+    namespace: pulumi.Output[str]
+    kubeconfigs: dict[str, pulumi.Output[str]]
+    profile_href: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: ProjectArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        tenant, project, platform = args.tenant, args.project, args.platform
+        problems = project_problems(
+            tenant,
+            project,
+            platform,
+            platform_labels=args.platform_labels,
+            with_illumio=args.illumio is not None,
+        )
+        if problems:
+            raise TenancyValidationError(problems)
+        policy_refs = project_policy_refs(tenant, project, platform)
+        super().__init__(TYPE_TOKEN, name, None, opts)
+
+        namespace_name = project_namespace(tenant, project)
+        manifests = project_manifests(
+            tenant,
+            project,
+            platform,
+            quota=effective_quota(project, platform),
+            psa_version=args.psa_version,
+        )
+        namespace = _k8s_resource(
+            f"{name}-namespace", manifests.namespace, pulumi.ResourceOptions(parent=self)
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        self.kubeconfigs = {}
+        self.service_accounts: dict[str, pulumi.Resource] = {}
+        self.token_secrets: dict[str, k8s.core.v1.Secret] = {}
+        for account in manifests.accounts:
+            sa_name = account.account.name
+            service_account = _k8s_resource(
+                f"{name}-sa-{sa_name}", account.service_account, in_namespace
+            )
+            secret = _k8s_resource(
+                f"{name}-token-{sa_name}",
+                account.token_secret,
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[namespace, service_account],
+                    additional_secret_outputs=["data", "stringData"],
+                ),
+            )
+            assert isinstance(secret, k8s.core.v1.Secret)
+            for manifest in account.rbac:
+                _k8s_resource(
+                    f"{name}-{manifest['kind'].lower()}-{manifest['metadata']['name']}",
+                    manifest,
+                    pulumi.ResourceOptions(parent=self, depends_on=[namespace, service_account]),
+                )
+            self.service_accounts[sa_name] = service_account
+            self.token_secrets[sa_name] = secret
+            self.kubeconfigs[sa_name] = self._kubeconfig(
+                name, args, namespace_name, sa_name, secret, account.account.token_duration
+            )
+
+        if manifests.resource_quota is not None:
+            _k8s_resource(f"{name}-quota", manifests.resource_quota, in_namespace)
+        if manifests.limit_range is not None:
+            _k8s_resource(f"{name}-limits", manifests.limit_range, in_namespace)
+        for manifest in manifests.network_policies:
+            _k8s_resource(f"{name}-netpol-{manifest['metadata']['name']}", manifest, in_namespace)
+
+        policy_deps: list[pulumi.Resource] = [namespace]
+        if args.kyverno is not None:
+            policy_deps.append(args.kyverno)
+        self.policies: list[k8s.apiextensions.CustomResource] = []
+        for ref in policy_refs:
+            rendered = render(
+                ref.name,
+                ref.parameters,
+                namespace=namespace_name,
+                api=args.policy_api,
+                failure_action=args.failure_action,
+            )
+            self.policies.append(
+                k8s.apiextensions.CustomResource(
+                    f"{name}-policy-{ref.name}",
+                    api_version=rendered["apiVersion"],
+                    kind=rendered["kind"],
+                    metadata=rendered["metadata"],
+                    spec=rendered.get("spec"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=policy_deps),
+                )
+            )
+
+        self.profile: ContainerWorkloadProfile | None = None
+        self.profile_href = None
+        if args.illumio is not None:
+            registry = args.illumio.label_registry
+            if registry is None:
+                registry = LabelRegistry(pulumi.ResourceOptions(parent=self))
+            self.profile = self._profile(name, args, registry, namespace, namespace_name)
+            self.profile_href = self.profile.href
+
+        self.namespace = namespace.metadata["name"]
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "kubeconfigs": pulumi.Output.secret(self.kubeconfigs),
+                "profile_href": self.profile_href,
+            }
+        )
+
+    def _kubeconfig(
+        self,
+        name: str,
+        args: ProjectArgs,
+        namespace: str,
+        service_account: str,
+        secret: k8s.core.v1.Secret,
+        token_duration: str | None,
+    ) -> pulumi.Output[str]:
+        """The account's kubeconfig (secret), stored in Vault when a target is given."""
+        token = pulumi.Output.secret(secret.data.apply(token_from_secret_data))
+        kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(args.cluster.server, args.cluster.certificate_authority, token).apply(
+                lambda parts: build_kubeconfig(
+                    cluster_name=args.cluster.name,
+                    server=parts[0],
+                    certificate_authority=parts[1],
+                    namespace=namespace,
+                    user=service_account,
+                    token=parts[2],
+                )
+            )
+        )
+        if args.vault is not None:
+            document: dict[str, Any] = {
+                "namespace": namespace,
+                "service_account": service_account,
+            }
+            if token_duration:
+                document["token_duration"] = token_duration
+            vault.kv.SecretV2(
+                f"{name}-vault-{service_account}",
+                mount=args.vault.mount,
+                name=vault_path(
+                    args.vault.path_prefix, args.tenant.name, args.project.name, service_account
+                ),
+                data_json=pulumi.Output.secret(
+                    kubeconfig.apply(lambda kc: json.dumps({**document, "kubeconfig": kc}))
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, additional_secret_outputs=["data", "data_json"]
+                ),
+            )
+        return kubeconfig
+
+    def _profile(
+        self,
+        name: str,
+        args: ProjectArgs,
+        registry: LabelRegistry,
+        namespace: pulumi.Resource,
+        namespace_name: str,
+    ) -> ContainerWorkloadProfile:
+        """The namespace's workload profile: tenant + platform labels, project restrictions."""
+        assert args.illumio is not None
+        assigned = {**args.tenant.illumio_labels(), **args.platform_labels}
+        labels = [registry.label(key, value) for key, value in assigned.items()]
+        restrictions: dict[str, list[pulumi.Output[str]]] = {}
+        for key, values in args.project.label_restrictions.items():
+            restricted = [registry.label(key, value) for value in values]
+            labels += restricted
+            restrictions[key] = [label.href for label in restricted]
+        return ContainerWorkloadProfile(
+            f"{name}-profile",
+            container_cluster_href=args.illumio.container_cluster_href,
+            namespace=namespace_name,
+            name=namespace_name,
+            description=(f"tenantguard: tenant {args.tenant.name}, project {args.project.name}"),
+            enforcement_mode=args.project.enforcement_mode,
+            visibility_level=args.project.visibility_level,
+            managed=True,
+            assign_labels={key: registry.href(key, value) for key, value in assigned.items()},
+            label_restrictions=restrictions,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *labels]),
+        )
