@@ -448,6 +448,22 @@ def test_label_keys_and_lengths(pce_emulator, api):
     )
 
 
+def test_label_put_changes_value_and_profiles_echo_it(api):
+    cluster = new_cluster(api)
+    env = api.ok("POST", "/orgs/1/labels", 201, json={"key": "env", "value": "stage"})
+    profile = api.ok(
+        "POST",
+        profiles_href(cluster),
+        201,
+        json={"namespace": "a", "labels": [{"key": "env", "assignment": {"href": env["href"]}}]},
+    )
+    assert api("PUT", env["href"], json={"key": "app"}).status_code == 406
+    assert api("PUT", env["href"], json={"value": "staging"}).status_code == 204
+    assert api.ok("GET", env["href"], 200)["value"] == "staging"
+    echoed = api.ok("GET", profile["href"], 200)["labels"]
+    assert echoed == [{"key": "env", "assignment": {"href": env["href"], "value": "staging"}}]
+
+
 def test_label_filters_key_exact_value_partial(pce_emulator, api):
     for key, value in [("env", "prod"), ("env", "preprod"), ("env", "dev"), ("app", "prod")]:
         pce_emulator.add_label(key, value)
@@ -609,8 +625,10 @@ def test_injected_failures_match_method_and_apply_nothing(pce_emulator, api):
     assert api("POST", "/orgs/1/labels", json={"key": "env", "value": "x"}).status_code == 502
     assert pce_emulator.labels == {}
     api.ok("POST", "/orgs/1/labels", 201, json={"key": "env", "value": "x"})
-    pce_emulator.inject_failures(1)
-    assert api("GET", "/orgs/1/labels").status_code == 503
+    pce_emulator.inject_failures(1, retry_after=4)
+    busy = api("GET", "/orgs/1/labels")
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "4"
+    assert error_tokens(busy) == ["service_unavailable"]
 
 
 def test_latency_delays_responses(pce_emulator, api):
@@ -635,6 +653,10 @@ def test_dropped_response_applies_the_mutation_then_cuts_the_connection(pce_emul
     assert recorded.method == "POST" and recorded.status == 201
     # the next request on a fresh connection is answered normally
     assert [c["name"] for c in api.ok("GET", "/orgs/1/container_clusters", 200)] == ["lost"]
+    pce_emulator.drop_response_after_apply(method="DELETE", count=1)
+    with pytest.raises(requests.ConnectionError):
+        api("DELETE", cluster["href"])
+    assert pce_emulator.clusters == {}
 
 
 def test_enforced_rate_limit_is_a_sliding_window_per_key(pce_emulator, api):

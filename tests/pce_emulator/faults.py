@@ -48,10 +48,17 @@ class FaultPlan:
         with self._lock:
             self._injected.append(_Injected(count, 429, None, retry_after))
 
-    def inject_failures(self, count: int, status: int = 503, method: str | None = None) -> None:
+    def inject_failures(
+        self,
+        count: int,
+        status: int = 503,
+        method: str | None = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         """The next `count` requests (of `method`, if given) fail with `status`."""
         with self._lock:
-            self._injected.append(_Injected(count, status, method and method.upper(), None))
+            self._injected.append(_Injected(count, status, method and method.upper(), retry_after))
 
     def set_latency(self, seconds: float) -> None:
         """Every request waits this long before it is processed."""
@@ -61,7 +68,8 @@ class FaultPlan:
     def drop_response_after_apply(
         self, method: str | None = "POST", path_contains: str | None = None, count: int = 1
     ) -> None:
-        """The next `count` matching requests are applied, then the socket is closed."""
+        """The next `count` matching requests (any method if None) are applied, then the
+        socket is closed with no response."""
         with self._lock:
             self._drops.append(_Drop(count, method and method.upper(), path_contains))
 

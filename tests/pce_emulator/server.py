@@ -25,7 +25,6 @@ from .routes import Call, dispatch
 from .store import PceStore
 
 API_PREFIX = "/api/v2"
-_WRITE_METHODS = ("POST", "PUT", "DELETE")
 
 
 class _Server(ThreadingHTTPServer):
@@ -140,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 with emulator.lock:
                     reply = dispatch(emulator.store, method, call)
-                dropped = method in _WRITE_METHODS and emulator.faults.take_drop(method, path)
+                dropped = emulator.faults.take_drop(method, path)
         except ApiError as error:
             reply = Reply(error.status, error.body())
         emulator.log.add(
@@ -315,9 +314,17 @@ class PceEmulator:
         """The next `count` requests get 429 with Retry-After."""
         self.faults.inject_rate_limit(count, retry_after)
 
-    def inject_failures(self, count: int, status: int = 503, method: str | None = None) -> None:
-        """The next `count` requests (of `method`) fail with `status`, unprocessed."""
-        self.faults.inject_failures(count, status, method)
+    def inject_failures(
+        self,
+        count: int,
+        status: int = 503,
+        method: str | None = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
+        """The next `count` requests (of `method`) fail with `status`, unprocessed;
+        `retry_after` adds a Retry-After header (as a busy PCE's 503 may)."""
+        self.faults.inject_failures(count, status, method, retry_after=retry_after)
 
     def set_latency(self, seconds: float) -> None:
         """Delay every request by `seconds`."""
