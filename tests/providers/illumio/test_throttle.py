@@ -1,0 +1,110 @@
+"""The client-side throttle: never more than N grants in any sliding window, across threads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from providers.illumio.throttle import SlidingWindowLimiter, shared_limiter
+from tests.providers.illumio.virtual_clock import VirtualClock
+
+
+def max_in_any_window(times: list[float], window: float) -> int:
+    """The largest number of timestamps inside any half-open window (t - window, t]."""
+    times = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(times):
+        while times[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_grants_up_to_the_limit_then_waits_until_the_oldest_leaves_the_window():
+    clock = FakeTime()
+    limiter = SlidingWindowLimiter(3, clock=clock.time, sleep=clock.sleep)
+    assert [limiter.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert clock.sleeps == []
+    clock.now = 10.0
+    assert limiter.acquire() == 60.0  # waited for the first grant to age out
+    assert clock.sleeps == [50.0]
+
+
+def test_a_window_that_has_passed_frees_every_slot():
+    clock = FakeTime()
+    limiter = SlidingWindowLimiter(2, clock=clock.time, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.acquire()
+    clock.now = 61.0
+    limiter.acquire()
+    limiter.acquire()
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(("threads", "per_thread", "limit"), [(4, 10, 5), (4, 7, 1), (3, 20, 9)])
+def test_threads_sharing_a_limiter_never_exceed_the_limit_in_any_minute(
+    threads: int, per_thread: int, limit: int
+):
+    clock = VirtualClock(workers=threads)
+    limiter = SlidingWindowLimiter(limit, clock=clock.time, sleep=clock.sleep)
+    grants: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            for _ in range(per_thread):
+                granted = limiter.acquire()
+                with lock:
+                    grants.append(granted)
+        finally:
+            clock.finished()
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in pool)
+
+    total = threads * per_thread
+    assert len(grants) == total
+    assert max_in_any_window(grants, 60.0) <= limit
+    # The throttle really spread the work: the last grant is as late as the limit implies.
+    assert max(grants) >= 60.0 * ((total - 1) // limit)
+
+
+def test_lower_limit_only_tightens():
+    limiter = SlidingWindowLimiter(450)
+    limiter.lower_limit(100)
+    limiter.lower_limit(300)
+    assert limiter.limit == 100
+
+
+def test_shared_limiter_is_one_per_pce_and_api_key():
+    a = shared_limiter("https://pce-throttle.test:8443", "api_a", 450)
+    assert shared_limiter("https://pce-throttle.test:8443", "api_a", 450) is a
+    assert shared_limiter("https://pce-throttle.test:8443", "api_b", 450) is not a
+    assert shared_limiter("https://other-throttle.test:8443", "api_a", 450) is not a
+    # The strictest configuration for the same key wins.
+    shared_limiter("https://pce-throttle.test:8443", "api_a", 200)
+    assert a.limit == 200
+
+
+def test_limit_must_be_positive():
+    with pytest.raises(ValueError):
+        SlidingWindowLimiter(0)

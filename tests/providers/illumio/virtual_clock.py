@@ -1,0 +1,49 @@
+"""Virtual time for tests that run several threads against the throttle.
+
+`VirtualClock` only moves when every registered worker thread is asleep (or finished):
+it then jumps to the earliest wake-up time. No thread ever runs while time advances, so
+"what time was it when this request went out" has one exact answer, and minutes of
+throttling take milliseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class VirtualClock:
+    """A clock whose `sleep` blocks until virtual time reaches the wake-up time."""
+
+    def __init__(self, workers: int, start: float = 0.0) -> None:
+        self._now = start
+        self._active = workers
+        self._wakeups: list[float] = []
+        self._cond = threading.Condition()
+
+    def time(self) -> float:
+        with self._cond:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._cond:
+            target = self._now + max(seconds, 0.0)
+            self._wakeups.append(target)
+            self._advance_if_idle()
+            while self._now < target:
+                if not self._cond.wait(timeout=10):
+                    raise AssertionError("virtual clock stalled: a worker never slept or finished")
+            self._wakeups.remove(target)
+
+    def finished(self) -> None:
+        """A worker thread is done; it no longer holds time back."""
+        with self._cond:
+            self._active -= 1
+            self._advance_if_idle()
+
+    def _advance_if_idle(self) -> None:
+        # Threads whose wake-up time has come are runnable even before they re-take the
+        # lock, so only those still waiting count as asleep.
+        pending = [t for t in self._wakeups if t > self._now]
+        if pending and len(pending) >= self._active:
+            self._now = min(pending)
+            self._cond.notify_all()
