@@ -143,15 +143,11 @@ class PairingProfileProvider(IllumioProvider):
                 record = client.create_pairing_profile(body)
             except PceOutcomeUnknownError as error:
                 last_error = error
-                found = [
-                    p
-                    for p in client.list_pairing_profiles(name=inputs["name"])
-                    if field(p, "name") == inputs["name"]
-                ]
-                if len(found) == 1:
-                    record = found[0]
-                else:
+                found = client.list_pairing_profiles(name=inputs["name"])
+                if not found:
                     continue
+                # Names are not unique in the PCE: the one our POST just made is the newest.
+                record = max(found, key=lambda p: str(field(p, "created_at", "")))
             href = str(field(record, "href"))
             return pulumi.dynamic.CreateResult(href, _profile_outputs(inputs, href))
         raise RuntimeError(

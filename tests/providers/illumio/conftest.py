@@ -12,10 +12,9 @@ from tests.providers.illumio.dynamic_host import DynamicHost, stack_config
 
 
 @pytest.fixture
-def emu() -> Iterator[PceEmulator]:
-    """A started PCE emulator, fresh for each test."""
-    with PceEmulator() as emulator:
-        yield emulator
+def emu(pce_emulator: PceEmulator) -> PceEmulator:
+    """The shared per-test PCE emulator, under a short name."""
+    return pce_emulator
 
 
 @pytest.fixture
@@ -30,7 +29,7 @@ def host(emu: PceEmulator) -> Iterator[DynamicHost]:
 
 
 @pytest.fixture
-def pce(emu: PceEmulator, monkeypatch: pytest.MonkeyPatch):
+def pce(emu: PceEmulator):
     """A PceClient on `emu` for arranging PCE state out of band (as another user would)."""
     from providers.illumio.client import PceClient
     from providers.illumio.settings import PceSettings
