@@ -31,7 +31,9 @@ TYPE_TOKEN = "tenantguard:index:Kyverno"
 class KyvernoArgs(BaseModel):
     """What the Kyverno component installs; every field has a safe default."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
 
     namespace: DnsLabel = "kyverno"
     release_name: DnsLabel = "kyverno"

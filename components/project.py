@@ -11,14 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vault as vault
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from components.illumio_labels import LabelRegistry
-from components.kubeconfig import build_kubeconfig, token_from_secret_data
+from components.kubeconfig import (
+    build_kubeconfig,
+    certificate_authority_data,
+    token_from_secret_data,
+)
 from components.policies import render, validate_parameters
 from components.project_manifests import (
     Manifest,
@@ -44,21 +49,45 @@ StrInput = str | pulumi.Output
 """A plain string or a Pulumi Output of one."""
 
 
-class ClusterEndpoint(BaseModel):
-    """How kubeconfigs reach the cluster: API server URL and CA (PEM or base64 PEM)."""
+_MODEL_CONFIG = ConfigDict(
+    extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
+)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+class ClusterEndpoint(BaseModel):
+    """How kubeconfigs reach the cluster: API server URL and CA (PEM or base64 PEM).
+
+    Plain strings are checked here, before anything registers; Outputs when they resolve.
+    """
+
+    model_config = _MODEL_CONFIG
 
     server: StrInput
     certificate_authority: StrInput
-    name: str = "kubernetes"
+    name: str = Field(default="kubernetes", min_length=1)
     """The cluster's name inside the kubeconfigs."""
+
+    @field_validator("server", mode="after")
+    @classmethod
+    def _server(cls, value: StrInput) -> StrInput:
+        if isinstance(value, str):
+            parsed = urlparse(value)
+            if parsed.scheme != "https" or not parsed.netloc:
+                raise ValueError("must be an https URL such as https://10.0.0.1:6443")
+        return value
+
+    @field_validator("certificate_authority", mode="after")
+    @classmethod
+    def _ca(cls, value: StrInput) -> StrInput:
+        if isinstance(value, str):
+            certificate_authority_data(value)
+        return value
 
 
 class IllumioTarget(BaseModel):
     """Where workload profiles go. Without one, no Illumio objects are made."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = _MODEL_CONFIG
 
     container_cluster_href: StrInput
     label_registry: LabelRegistry | None = None
@@ -68,16 +97,28 @@ class IllumioTarget(BaseModel):
 class VaultTarget(BaseModel):
     """Where kubeconfigs are stored: a KV v2 mount and a path prefix inside it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = _MODEL_CONFIG
 
     mount: StrInput
     path_prefix: str = "tenantguard"
+
+    @field_validator("mount", "path_prefix", mode="after")
+    @classmethod
+    def _path(cls, value: StrInput, info: ValidationInfo) -> StrInput:
+        if not isinstance(value, str):
+            return value
+        value = value.strip("/")
+        if info.field_name == "mount" and not value:
+            raise ValueError("must name the KV v2 mount, such as 'secret' or 'kv'")
+        if value and any(not part.strip() for part in value.split("/")):
+            raise ValueError("must not contain empty path segments ('//')")
+        return value
 
 
 class ProjectArgs(BaseModel):
     """Everything a Project needs; the program hands it all in (no config or files read)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = _MODEL_CONFIG
 
     tenant: TenantSpec
     project: ProjectSpec

@@ -29,7 +29,9 @@ TYPE_TOKEN = "tenantguard:index:Tenant"
 class TenantArgs(BaseModel):
     """Everything a Tenant needs; shared targets (registry, Kyverno, Vault) are handed in."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
 
     tenant: TenantSpec
     platform: PlatformPolicy

@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from components.illumio_labels import LabelRegistry
 from components.policies import render
@@ -547,3 +548,56 @@ def test_quota_is_effective_quota_of_project_and_ceiling():
         "requests.memory": "16Gi",
         "pods": "40",
     }
+
+
+# --- argument models ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("server", "http://k8s.example.com:6443", "https URL"),
+        ("certificate_authority", "not-a-certificate", "PEM"),
+    ],
+)
+def test_cluster_endpoint_refuses_plain_values_that_cannot_work(field, value, message):
+    values = {"server": SERVER, "certificate_authority": PEM, field: value}
+    with pytest.raises(ValidationError, match=message) as caught:
+        ClusterEndpoint(**values)
+    assert value not in str(caught.value)  # inputs are not echoed (they may be sensitive)
+
+
+def test_vault_target_normalises_and_checks_paths():
+    assert VaultTarget(mount="/kv/", path_prefix="/a/b/").model_dump() == {
+        "mount": "kv",
+        "path_prefix": "a/b",
+    }
+    with pytest.raises(ValidationError, match="KV v2 mount"):
+        VaultTarget(mount="/")
+    with pytest.raises(ValidationError, match="empty path segments"):
+        VaultTarget(mount="kv", path_prefix="a//b")
+
+
+def test_outputs_from_other_resources_are_accepted_for_endpoint_mount_and_cluster():
+    def program() -> None:
+        cluster = ClusterEndpoint(
+            server=pulumi.Output.from_input(SERVER),
+            certificate_authority=pulumi.Output.secret(PEM),
+            name="prod",
+        )
+        project = Project(
+            "acme-shop",
+            args(
+                cluster=cluster,
+                illumio=IllumioTarget(
+                    container_cluster_href=pulumi.Output.from_input(CLUSTER_HREF)
+                ),
+                vault=VaultTarget(mount=pulumi.Output.from_input("secret")),
+            ),
+        )
+        pulumi.export("kubeconfigs", project.kubeconfigs)
+
+    recording = run(program)
+    assert SERVER in recording.exports["kubeconfigs"]["deployer"]
+    assert recording.named("acme-shop-profile").inputs["container_cluster_href"] == CLUSTER_HREF
+    assert recording.named("acme-shop-vault-deployer").inputs["mount"] == "secret"
