@@ -47,12 +47,14 @@ class SpecProblem(NamedTuple):
 class SpecError(ValueError):
     """A stack spec that cannot be used; carries every problem found, in file order."""
 
-    def __init__(self, problems: Iterable[SpecProblem]) -> None:
+    def __init__(self, problems: Iterable[SpecProblem], *, note: str | None = None) -> None:
         self.problems: list[SpecProblem] = list(problems)
+        self.note = note
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         lines = "\n".join(f"  {problem}" for problem in self.problems)
-        super().__init__(f"{count} {noun} in the stack spec; nothing was changed:\n{lines}")
+        text = f"{count} {noun} in the stack spec; nothing was changed:\n{lines}"
+        super().__init__(f"{text}\n{note}" if note else text)
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -138,6 +140,16 @@ _TYPE_ERRORS = frozenset(
 )
 
 
+def _under_non_text_key(loc: Sequence[str | int]) -> bool:
+    """Whether a path passes through a mapping key YAML read as a number or boolean."""
+    for index, segment in enumerate(loc):
+        if isinstance(segment, int):
+            parent = slot_at(loc[:index])
+            if parent is not None and get_origin(bare_type(parent.annotation)) is dict:
+                return True
+    return False
+
+
 def translate(error: ErrorDetails) -> tuple[str, str] | None:
     """(path, message) for one pydantic error; None for one about a non-text YAML key.
 
@@ -146,7 +158,7 @@ def translate(error: ErrorDetails) -> tuple[str, str] | None:
     loc = error["loc"]
     if any(isinstance(seg, bool) or not isinstance(seg, str | int) for seg in loc):
         return None
-    if "[key]" in loc or error["type"] == "invalid_key":
+    if "[key]" in loc or error["type"] == "invalid_key" or _under_non_text_key(loc):
         return None
     path = format_path(loc)
     kind = error["type"]

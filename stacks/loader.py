@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from components.tenancy_validation import PolicyChecker
-from stacks.errors import SECRET_ADVICE, SpecError, SpecProblem, translate_all
+from stacks.errors import SECRET_ADVICE, SpecError, SpecProblem, suggestion, translate_all
 from stacks.spec import (
     PlatformSpec,
     allowed_keys,
@@ -36,6 +36,11 @@ STACK_NAME_RULE = (
     "(the file is <stack>.yaml in the stacks directory)"
 )
 TOP_LEVEL = "a mapping with keys " + ", ".join(allowed_keys(PlatformSpec))
+
+CROSS_CHECKS_PENDING = (
+    "Once these are fixed, the rules across sections run too (quota ceilings, registries, "
+    "namespaces, roles, labels, policies)."
+)
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _NOT_SECRET_TAGS = frozenset({"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"})
@@ -114,17 +119,25 @@ def load_file(path: str | Path) -> PlatformSpec:
                 found.append((problem.path, document.line_of(problem.path), problem.message))
     if found:
         ordered = sorted(found, key=lambda item: item[1] or 0)
-        raise SpecError(SpecProblem(shown, at, line, message) for at, line, message in ordered)
+        raise SpecError(
+            (SpecProblem(shown, at, line, message) for at, line, message in ordered),
+            note=None if spec is not None else CROSS_CHECKS_PENDING,
+        )
     assert spec is not None
     return spec
 
 
 def _library_policy_checker() -> PolicyChecker:
     """The policy library's parameter validator, imported only when a spec is checked."""
-    from components.policies import validate_parameters
+    from components.policies import catalog, validate_parameters
 
     def check(name: str, parameters: Mapping[str, object]) -> None:
-        validate_parameters(name, dict(parameters))
+        try:
+            validate_parameters(name, dict(parameters))
+        except ValueError as exc:
+            known = [template.name for template in catalog()]
+            hint = suggestion(name, known) if name not in known else ""
+            raise ValueError(f"{exc}{hint}") from None
 
     return check
 
@@ -192,6 +205,8 @@ def _parse(text: str, shown: str) -> _Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or "the text is not valid YAML"
+        if "'\\t'" in what:
+            what += " (a tab: YAML indents with spaces only)"
         if exc.context:
             what = f"{what} ({exc.context}"
             if exc.context_mark is not None and exc.context_mark is not mark:

@@ -117,7 +117,7 @@ def holds_private_key(text: str) -> bool:
 def _check_https_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"{value!r} is not {HTTPS_URL_RULE}")
+        raise ValueError(f"{value!r} is not an https URL with a host")
     if parts.username or parts.password:
         raise ValueError(
             "must not carry credentials (user:password@): give the URL only and keep "
