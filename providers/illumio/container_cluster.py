@@ -231,7 +231,12 @@ def _with(record: Any, **changes: Any) -> Any:
 
 
 class ContainerCluster(pulumi.dynamic.Resource, module="illumio", name="ContainerCluster"):
-    """An Illumio container cluster; `container_cluster_token` is a secret output."""
+    """An Illumio container cluster; `container_cluster_token` is a secret output.
+
+    `existing_token` (stored as a secret input) adopts a same-named cluster that was made
+    elsewhere; the PCE cannot check a token, so it must be that cluster's real token.
+    `adopted` says whether the cluster was adopted rather than created by this stack.
+    """
 
     href: pulumi.Output[str]
     cluster_id: pulumi.Output[str]
@@ -269,6 +274,6 @@ class ContainerCluster(pulumi.dynamic.Resource, module="illumio", name="Containe
             "adopted": None,
         }
         opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=[TOKEN, "existing_token"])
+            opts, pulumi.ResourceOptions(additional_secret_outputs=[TOKEN])
         )
         super().__init__(ContainerClusterProvider(), resource_name, props, opts)

@@ -77,7 +77,7 @@ def test_registered_resources_pickle_no_secret_and_mark_secret_outputs(mocked) -
         assert b"_create_code" not in raw and b"_create_type" not in raw, "no bytecode"
         assert vars(provider) == {}, "a provider keeps no instance state"
     secret_outputs = {r.name: r.additional_secret_outputs for r in recording.resources}
-    assert "container_cluster_token" in secret_outputs["cluster"]
+    assert secret_outputs["cluster"] == ["container_cluster_token"]
     assert secret_outputs["key"] == ["activation_code"]
     cluster = recording.named("cluster")
     assert rpc.is_rpc_secret(cluster.inputs["existing_token"]), "existing_token is sent secret"
