@@ -227,3 +227,24 @@ def test_unknown_policy_bad_parameters_and_duplicates_are_refused_before_anythin
 def test_legacy_list_webhooks_in_user_values_are_refused():
     error = refused(values={"config": {"webhooks": [{"namespaceSelector": {}}]}})
     assert "config.webhooks" in str(error)
+
+
+# --- the schema helper itself ---------------------------------------------------------------
+
+
+def test_schema_helper_honours_the_env_var_and_fails_clearly_when_absent(monkeypatch, tmp_path):
+    from tests.components import kyverno_schema
+
+    monkeypatch.setenv(kyverno_schema.ENV_VAR, str(tmp_path))
+    with pytest.raises(kyverno_schema.SchemaDirectoryMissing, match=kyverno_schema.ENV_VAR):
+        kyverno_schema.schema_dir()
+    (tmp_path / "schemas" / "kyverno").mkdir(parents=True)
+    assert kyverno_schema.schema_dir() == tmp_path / "schemas" / "kyverno"
+
+
+def test_schema_helper_rejects_fields_the_crd_would_prune():
+    good = render("disallow-privileged-containers")
+    validate_kyverno(good)
+    bad = {**good, "spec": {**good["spec"], "validationAction": ["Deny"]}}
+    with pytest.raises(AssertionError, match="validationAction"):
+        validate_kyverno(bad)

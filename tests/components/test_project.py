@@ -601,3 +601,9 @@ def test_outputs_from_other_resources_are_accepted_for_endpoint_mount_and_cluste
     assert SERVER in recording.exports["kubeconfigs"]["deployer"]
     assert recording.named("acme-shop-profile").inputs["container_cluster_href"] == CLUSTER_HREF
     assert recording.named("acme-shop-vault-deployer").inputs["mount"] == "secret"
+
+
+def test_bare_address_in_the_egress_baseline_is_refused_as_the_api_server_would():
+    error = refused(platform=PLATFORM.model_copy(update={"egress_baseline": ["10.0.0.1"]}))
+    assert "'10.0.0.1' is not a CIDR: add the prefix length, e.g. 10.0.0.1/32" in str(error)
+    assert len(error.problems) == 1
