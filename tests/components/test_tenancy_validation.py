@@ -229,4 +229,5 @@ def test_check_cidr():
     assert check_cidr("192.168.0.0/16") is None
     assert check_cidr("fd00::/8") is None
     assert "host bits" in check_cidr("192.168.1.1/16")
-    assert "add the prefix length" in check_cidr("nonsense")
+    assert "use a form such as 10.0.0.0/8" in check_cidr("corp-network")
+    assert "write 10.1.2.3/32 for one host" in check_cidr("10.1.2.3")
