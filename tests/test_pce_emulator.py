@@ -272,6 +272,7 @@ def test_profile_older_assign_labels_input(api):
         [{"key": "app", "assignment": {"href": "LABEL"}}],  # env label under the app key
         [{"key": "env", "restriction": {"href": "LABEL"}}],  # restriction must be a list
         [{"key": "env"}, {"key": "env"}],
+        [{"key": "tier", "restriction": []}],  # no such label key
         [{"key": "env", "assignment": {"href": "LABEL"}, "restriction": []}],
     ],
 )

@@ -362,6 +362,8 @@ class PceStore:
                 if rule.key and label["key"] != rule.key:
                     raise invalid(f"label {href} has key {label['key']!r}, not {rule.key!r}")
             key = rule.key or self.labels[rule.hrefs[0]]["key"]
+            if key not in self.label_keys and all(lb["key"] != key for lb in self.labels.values()):
+                raise invalid(f"label key {key!r} is not defined in the PCE")
             if key in keys:
                 raise invalid(f"more than one label rule for key {key!r}")
             keys.add(key)
