@@ -164,14 +164,6 @@ def project_problems(
         if ".projects[" not in p.path or p.path.startswith(mine + ".") or p.path == mine
     ]
     where = f"tenant {tenant.name!r}, project {project.name!r}"
-    reported = {p.path for p in problems}
-    for i, cidr in enumerate(platform.egress_baseline):
-        path = f"platformPolicy.egressBaseline[{i}]"
-        if "/" not in cidr and path not in reported:
-            # ipaddress accepts a bare address as /32, the NetworkPolicy API does not.
-            problems.append(
-                Problem(path, f"{cidr!r} is not a CIDR: add the prefix length, e.g. {cidr}/32")
-            )
     for k, ref in enumerate(project_policy_refs(tenant, project, platform)):
         if k < len(project.policies):
             continue  # the project's own policies were checked above

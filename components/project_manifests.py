@@ -416,21 +416,13 @@ def project_policy_refs(
     """The library policies the project gets: its own list, plus the image allowlist.
 
     When the effective allowlist (the tenant's, else the platform's) is non-empty the
-    project always gets `restrict-image-registries` with it; a project that lists that
-    policy itself keeps its own `registries` (or gets the allowlist if it gave none).
+    project always gets `restrict-image-registries` with it, unless the project lists
+    that policy itself (validation requires its `registries` then, within the platform
+    allowlist).
     """
     allowlist = effective_allowlist(tenant, platform)
-    refs: list[PolicyRef] = []
-    listed = False
-    for ref in project.policies:
-        if ref.name == RESTRICT_REGISTRIES_POLICY:
-            listed = True
-            if not ref.parameters.get("registries") and allowlist:
-                ref = PolicyRef(
-                    name=ref.name, parameters={**ref.parameters, "registries": allowlist}
-                )
-        refs.append(ref)
-    if allowlist and not listed:
+    refs = list(project.policies)
+    if allowlist and all(ref.name != RESTRICT_REGISTRIES_POLICY for ref in refs):
         refs.append(
             PolicyRef(name=RESTRICT_REGISTRIES_POLICY, parameters={"registries": allowlist})
         )

@@ -605,5 +605,12 @@ def test_outputs_from_other_resources_are_accepted_for_endpoint_mount_and_cluste
 
 def test_bare_address_in_the_egress_baseline_is_refused_as_the_api_server_would():
     error = refused(platform=PLATFORM.model_copy(update={"egress_baseline": ["10.0.0.1"]}))
-    assert "'10.0.0.1' is not a CIDR: add the prefix length, e.g. 10.0.0.1/32" in str(error)
-    assert len(error.problems) == 1
+    (problem,) = error.problems
+    assert problem.path == "platformPolicy.egressBaseline[0]"
+    assert "10.0.0.1/32" in problem.message
+
+
+def test_project_listing_the_registry_policy_gets_only_its_own():
+    own = {"name": "restrict-image-registries", "parameters": {"registries": ["docker.io"]}}
+    recording = build(project=spec(policies=[own]))
+    assert registry_policy(recording).inputs["spec"] == expected_registry_spec(["docker.io"])

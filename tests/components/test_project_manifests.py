@@ -247,7 +247,7 @@ def test_image_allowlist_policy_is_added_from_the_tenant_else_the_platform():
     assert project_policy_refs(TENANT, project, PlatformPolicy()) == []
 
 
-def test_project_listing_the_registry_policy_keeps_its_registries_or_gets_the_allowlist():
+def test_project_listing_the_registry_policy_keeps_its_own_registries():
     own = ProjectSpec.model_validate(
         {
             "name": "web",
@@ -257,8 +257,3 @@ def test_project_listing_the_registry_policy_keeps_its_registries_or_gets_the_al
         }
     )
     assert project_policy_refs(TENANT, own, PLATFORM) == list(own.policies)
-    bare = ProjectSpec.model_validate(
-        {"name": "web", "policies": [{"name": "restrict-image-registries"}]}
-    )
-    (ref,) = project_policy_refs(TENANT, bare, PLATFORM)
-    assert ref.parameters == {"registries": ["ghcr.io/acme", "docker.io"]}
