@@ -15,7 +15,9 @@ Retry rules (see `providers.illumio.retry`):
   committed the object, and the client cannot tell them apart. A duplicate container
   cluster (no unique names) or a lost cluster token costs more than one extra lookup,
   so the caller reconciles by looking the object up first.
-- A DELETE retried after an unknown outcome that then gets 404 has succeeded.
+- A DELETE retried after an unknown outcome that then finds the object gone (404, or
+  406 `already_deleted` for tombstoned labels) has succeeded. Otherwise "already
+  deleted" raises PceNotFoundError, like a 404: for the caller both mean "gone".
 
 Every attempt (retries and job polls included) first takes a slot from the process-wide
 throttle for this (pce_url, api_key). Nothing logs or raises the secret or the
@@ -76,7 +78,7 @@ _CONFLICT = re.compile(
     "|".join(
         (
             r"duplicate",
-            r"already[ _-]?(exists|in[ _-]?use|deleted|taken|been)",
+            r"already[ _-]?(exists|in[ _-]?use|taken)",
             r"[a-z]_exists\b",
             r"in[ _-]use",
             r"being[ _-]used",
@@ -86,10 +88,14 @@ _CONFLICT = re.compile(
             r"must[ _-]be[ _-]unique",
             r"undeletable",
             r"cannot[ _-]be[ _-]deleted",
+            r"[a-z]_disabled\b",
+            r"is[ _-]disabled",
         )
     ),
     re.IGNORECASE,
 )
+# 406 for an object that was deleted before (labels stay as tombstones): it is gone.
+_GONE = re.compile(r"already[ _-]?(been[ _-])?deleted", re.IGNORECASE)
 _CLUSTER_HREF = re.compile(r"^/orgs/\d+/container_clusters/[^/]+$")
 _PROFILE_HREF = re.compile(
     r"^/orgs/\d+/container_clusters/[^/]+/container_workload_profiles/[^/]+$"
@@ -281,10 +287,11 @@ class PceClient:
                 self._sleep(wait)
                 attempt += 1
                 continue
-            if method == "DELETE" and status == 404 and maybe_applied:
-                log.info("%s %s -> 404 after an earlier attempt went through", method, where)
+            error = self._status_error(method, href, response, attempt + 1)
+            if method == "DELETE" and maybe_applied and isinstance(error, PceNotFoundError):
+                log.info("%s %s -> %d: an earlier attempt went through", method, where, status)
                 return response
-            raise self._status_error(method, href, response, attempt + 1)
+            raise error
 
     def _transport_error(
         self,
@@ -377,6 +384,12 @@ class PceClient:
             return PceNotFoundError(message or "not found", **fields)
         if status == 406:
             text = " ".join([*tokens, message])
+            if _GONE.search(text):
+                return PceNotFoundError(
+                    message or "already deleted",
+                    hint="The object was already deleted on the PCE",
+                    **fields,
+                )
             cls = PceConflictError if _CONFLICT.search(text) else PceValidationError
             return cls(message or "not acceptable", **fields)
         if status == 429:
@@ -487,7 +500,8 @@ class PceClient:
         self._request("PUT", href, body=body)
 
     def delete(self, href: str) -> None:
-        """DELETE. Retried; a 404 after an attempt whose outcome was unknown counts as done."""
+        """DELETE. Retried; "gone" after an attempt whose outcome was unknown counts as done,
+        otherwise a gone object raises PceNotFoundError."""
         self._request("DELETE", href)
 
     # -- async collection jobs --------------------------------------------------

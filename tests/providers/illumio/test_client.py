@@ -31,6 +31,7 @@ from providers.illumio.errors import (
 from providers.illumio.retry import Backoff
 from providers.illumio.settings import PceSettings
 from providers.illumio.throttle import SlidingWindowLimiter
+from tests.pce_emulator import ALREADY_DELETED, CONFLICT_TOKENS
 from tests.providers.illumio.fake_transport import (
     FakePce,
     Sent,
@@ -382,6 +383,35 @@ def test_status_codes_map_to_typed_errors_with_tokens_and_request_id(
     assert (error.method, error.href) == ("GET", "/orgs/1/labels")
     text = str(error)
     assert advice in text and "Request-ID: req-1" in text
+
+
+@pytest.mark.parametrize("token", sorted(CONFLICT_TOKENS))
+def test_every_conflict_token_is_a_conflict_even_without_a_message(make_client, token):
+    fake = FakePce(reply(406, [{"token": token}]))
+    with pytest.raises(PceConflictError):
+        make_client(fake).get("/orgs/1/labels")
+
+
+@pytest.mark.parametrize("token", ["input_validation_error", "invalid_argument"])
+def test_input_tokens_are_validation_errors(make_client, token):
+    fake = FakePce(reply(406, [{"token": token}]))
+    with pytest.raises(PceValidationError):
+        make_client(fake).get("/orgs/1/labels")
+
+
+def test_already_deleted_means_gone(make_client):
+    fake = FakePce(
+        pce_error(406, ALREADY_DELETED, "Label /orgs/1/labels/5 has already been deleted")
+    )
+    with pytest.raises(PceNotFoundError) as caught:
+        make_client(fake).delete_label("/orgs/1/labels/5")
+    assert caught.value.status == 406 and caught.value.tokens == [ALREADY_DELETED]
+
+
+def test_a_lost_delete_reply_then_already_deleted_counts_as_done(make_client):
+    fake = FakePce(reply(504), pce_error(406, ALREADY_DELETED, "already been deleted"))
+    make_client(fake).delete_label("/orgs/1/labels/5")
+    assert fake.methods() == ["DELETE", "DELETE"]
 
 
 def test_several_error_entries_are_all_kept(make_client):
