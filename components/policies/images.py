@@ -18,8 +18,9 @@ DOCKER_HUB = "docker.io"
 # RE2 and Python agree on these patterns: anchored, no escapes, no look-around.
 HOST_PREFIX_PATTERN = "^(localhost|[^/]*[.:][^/]*)/"
 """An image whose first segment is a registry host (it has `.` or `:`, or is localhost)."""
-TAG_PATTERN = "^[^@]*:[A-Za-z0-9_][A-Za-z0-9_.-]*$"
-"""An image with a tag: a `:` in the last path segment (a registry port is followed by `/`)."""
+TAG_PATTERN = "^[^@]*:[A-Za-z0-9_][A-Za-z0-9_.-]*(@.*)?$"
+"""An image with a tag: a `:` in the last path segment, before any digest (a registry port
+is followed by `/`, so it is never taken for a tag)."""
 
 _HOST_COMPONENT = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 _HOST = rf"{_HOST_COMPONENT}(\.{_HOST_COMPONENT})*(:[0-9]+)?"
