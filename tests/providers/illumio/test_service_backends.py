@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pulumi
 import pytest
 
 from providers.illumio import PceSettingsError, ServiceBackend, get_service_backends
@@ -16,6 +17,7 @@ def cluster(pce, emu) -> str:
 
 
 def test_reads_backends_with_settings_from_the_environment(pce_env, cluster) -> None:
+    pulumi.runtime.set_all_config({})  # no stack config (earlier mocked programs set some)
     pce_env.reset_counts()
     backends = get_service_backends(cluster)
     assert all(isinstance(b, ServiceBackend) for b in backends)
