@@ -1,7 +1,8 @@
 """HTTP client for the Illumio PCE REST API (v2): retries, throttle, typed errors, models.
 
-One `PceClient` per settings; it is cheap, holds credentials, and therefore refuses to be
-pickled (build it inside the dynamic-provider process, never keep it on a provider).
+One `PceClient` per settings; it is cheap, safe to share between threads (one HTTP session
+per thread), holds credentials, and therefore refuses to be pickled (build it inside the
+dynamic-provider process, never keep it on a provider).
 
 Retry rules (see `providers.illumio.retry`):
 - GET, PUT and DELETE are idempotent and are retried on 429, 502, 503, 504, timeouts and
@@ -30,6 +31,7 @@ import base64
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeVar
@@ -137,8 +139,12 @@ class PceClient:
         """`limiter` defaults to the process-wide one for (pce_url, api_key); `sleep`,
         `clock` and `wall_clock` (for Retry-After dates) are injectable for tests."""
         self.settings = settings
-        self._own_session = session is None
-        self._session = session if session is not None else requests.Session()
+        # A given session is used as is (tests mount fake transports on it); otherwise each
+        # thread gets its own session, so one client can serve the provider host's threads.
+        self._given_session = session
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
         secret = settings.api_secret.get_secret_value()
         token = base64.b64encode(f"{settings.api_key}:{secret}".encode()).decode("ascii")
         self._auth = _BasicAuth(f"Basic {token}")
@@ -175,8 +181,22 @@ class PceClient:
         )
 
     def close(self) -> None:
-        if self._own_session:
-            self._session.close()
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        if self._given_session is not None:
+            return self._given_session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
 
     def __enter__(self) -> PceClient:
         return self
@@ -226,7 +246,7 @@ class PceClient:
             self._limiter.acquire()
             started = self._clock()
             try:
-                response = self._session.request(
+                response = self._session().request(
                     method,
                     url,
                     params=dict(params) if params else None,

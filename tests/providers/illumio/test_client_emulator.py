@@ -396,3 +396,25 @@ def test_no_secret_or_token_in_logs_during_a_faulty_session(client, pce_env, cap
     for secret in (pce_env.api_secret, auth, *tokens):
         assert secret not in logged
     assert repr(client) == f"PceClient(pce_url={pce_env.url!r}, org_id=1)"
+
+
+def test_one_client_serves_several_threads(client: PceClient, pce_env):
+    labels = {f"t{i}": client.create_label("app", f"thread-{i}") for i in range(4)}
+    pce_env.reset_counts()
+    results: dict[str, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            results[name] = [client.get_label(labels[name].href).value for _ in range(5)]
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=worker, args=(name,)) for name in labels]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=30)
+    assert errors == []
+    assert results == {name: [f"thread-{name[1:]}"] * 5 for name in labels}
+    assert pce_env.count("GET") == 20
