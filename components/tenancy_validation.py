@@ -90,14 +90,20 @@ def validate_platform_policy(
         reason = check_cidr(cidr)
         if reason:
             problems.append(Problem(f"{path}.egressBaseline[{i}]", reason))
-    for i, registry in enumerate(platform.image_allowlist):
-        if not registry or "://" in registry or " " in registry:
-            problems.append(
-                Problem(
-                    f"{path}.imageAllowlist[{i}]",
-                    f"{registry!r} is not a registry host such as docker.io or ghcr.io/acme",
-                )
-            )
+    problems += _registry_list_problems(platform.image_allowlist, f"{path}.imageAllowlist", "")
+    return problems
+
+
+def _registry_list_problems(registries: Sequence[str], path: str, where: str) -> list[Problem]:
+    """Entries that the image policy could not enforce, checked by the policy library's own rule."""
+    from components.policies.images import check_registry_prefix
+
+    problems: list[Problem] = []
+    for i, registry in enumerate(registries):
+        try:
+            check_registry_prefix(registry)
+        except ValueError as exc:
+            problems.append(Problem(f"{path}[{i}]", f"{where}{exc}"))
     return problems
 
 
@@ -242,6 +248,10 @@ def validate_tenants(
         if tenant.name in tenant_names:
             problems.append(Problem(f"{t_path}.name", f"tenant {tenant.name!r} is defined twice"))
         tenant_names.add(tenant.name)
+        if tenant.image_allowlist is not None:
+            problems += _registry_list_problems(
+                tenant.image_allowlist, f"{t_path}.imageAllowlist", f"tenant {tenant.name!r}: "
+            )
         if tenant.image_allowlist is not None and platform.image_allowlist:
             for r, registry in enumerate(tenant.image_allowlist):
                 if not registry_allowed(registry, platform.image_allowlist):

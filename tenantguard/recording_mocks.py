@@ -161,5 +161,8 @@ def run_mocked(
 
         return pulumi.Output.all(result, pulumi.Output.from_input(collect()))
 
-    _run()
+    try:
+        _run()
+    finally:
+        pulumi.runtime.set_all_config({})  # config is process-global: don't leak it to the next run
     return recording

@@ -231,3 +231,13 @@ def test_check_cidr():
     assert "host bits" in check_cidr("192.168.1.1/16")
     assert "use a form such as 10.0.0.0/8" in check_cidr("corp-network")
     assert "write 10.1.2.3/32 for one host" in check_cidr("10.1.2.3")
+
+
+@pytest.mark.parametrize("entry", ["acme", "Docker.io", "https://ghcr.io", "ghcr.io/*"])
+def test_allowlist_entries_the_image_policy_cannot_enforce_are_refused_where_written(entry):
+    platform = PLATFORM.model_copy(update={"image_allowlist": ["docker.io", entry]})
+    p = only(problems_for([], platform))
+    assert p.path == "platformPolicy.imageAllowlist[1]"
+    tenant_level = problems_for([{"name": "acme", "imageAllowlist": [entry]}], PlatformPolicy())
+    assert [q.path for q in tenant_level] == ["tenants[0].imageAllowlist[0]"]
+    assert tenant_level[0].message.startswith("tenant 'acme': ")
