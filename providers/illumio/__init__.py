@@ -24,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "PceServerError": "providers.illumio.errors",
     "PceOutcomeUnknownError": "providers.illumio.errors",
     "PceSettingsError": "providers.illumio.errors",
+    "PceConnectionError": "providers.illumio.errors",
+    "PceJobError": "providers.illumio.errors",
     "ClusterRecord": "providers.illumio.models",
     "WorkloadProfileRecord": "providers.illumio.models",
     "LabelRecord": "providers.illumio.models",
