@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as kubernetes
 import pulumi_vault as vault
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from components.kubelink_values import (
     ILLUMIO_NAMESPACE,
@@ -24,57 +24,36 @@ from components.kubelink_values import (
     kubelink_values_output,
     pce_host_port,
 )
+from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
+from components.targets import ARGS_CONFIG, StrInput, VaultTarget
 from components.tenancy_models import DnsLabel, EnforcementMode, VisibilityLevel
 from providers.illumio import ContainerCluster, PairingKey, PairingProfile
 
 TYPE_TOKEN = "tenantguard:index:ClusterOnboarding"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "tenantguard"}
+MANAGED_BY_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}
 
 # Kubelink runs as a Deployment, but the C-VEN is a DaemonSet of privileged pods on the host
 # network that program each node's firewall. Pod Security Admission at `baseline` or
 # `restricted` would reject them, so this one namespace is `privileged`; audit and warn match
 # so every install is not flooded with warnings nobody can act on.
 ILLUMIO_NAMESPACE_LABELS: dict[str, str] = {
-    **MANAGED_BY,
+    **MANAGED_BY_LABELS,
     "pod-security.kubernetes.io/enforce": "privileged",
     "pod-security.kubernetes.io/audit": "privileged",
     "pod-security.kubernetes.io/warn": "privileged",
 }
 
-_MODEL_CONFIG = ConfigDict(
-    extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
-)
-
 
 class PairingSettings(BaseModel):
     """The pairing profile the C-VEN pairs with; its key becomes the chart's `cluster_code`."""
 
-    model_config = _MODEL_CONFIG
+    model_config = ARGS_CONFIG
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
     enabled: bool = True
     enforcement_mode: EnforcementMode = "visibility_only"
     visibility_level: VisibilityLevel = "flow_summary"
     assign_labels: dict[str, str | pulumi.Output[str]] | None = None
-
-
-class VaultTarget(BaseModel):
-    """Where in Vault (KV v2) the credentials go: `<mount>/<prefix>/clusters/<cluster>`."""
-
-    model_config = _MODEL_CONFIG
-
-    mount: str = Field(min_length=1)
-    path_prefix: str = ""
-
-    @field_validator("mount", "path_prefix", mode="after")
-    @classmethod
-    def _path(cls, value: str, info: ValidationInfo) -> str:
-        value = value.strip("/")
-        if info.field_name == "mount" and not value:
-            raise ValueError("must name the KV v2 mount, such as 'secret' or 'kv'")
-        if value and any(not part.strip() for part in value.split("/")):
-            raise ValueError("must not contain empty path segments ('//')")
-        return value
 
 
 class ClusterOnboardingArgs(BaseModel):
@@ -85,9 +64,10 @@ class ClusterOnboardingArgs(BaseModel):
     (a plain string is kept as a pydantic SecretStr, so it never shows in a repr).
     `vault` is optional: without it no Vault secret is written and the cluster token and
     pairing key live only in the Pulumi state, encrypted as secret outputs of this component.
+    With it they go to `<mount>/<prefix>/clusters/<cluster>`.
     """
 
-    model_config = _MODEL_CONFIG
+    model_config = ARGS_CONFIG
 
     cluster_name: str = Field(min_length=1, max_length=255)
     description: str | None = None
@@ -124,14 +104,14 @@ class ClusterOnboardingArgs(BaseModel):
         """The secret's path inside the KV v2 mount, or None without Vault."""
         if self.vault is None:
             return None
-        return "/".join(p for p in (self.vault.path_prefix, "clusters", self.cluster_name) if p)
+        return self.vault.path("clusters", self.cluster_name)
 
     @property
-    def vault_path(self) -> str | None:
+    def vault_path(self) -> StrInput | None:
         """`<mount>/<path>`, what `vault kv get` takes; None without Vault."""
         if self.vault is None:
             return None
-        return f"{self.vault.mount}/{self.vault_secret_name}"
+        return self.vault.full_path("clusters", self.cluster_name)
 
 
 def _secret_token(token: SecretStr | pulumi.Output[str] | None) -> pulumi.Output[str] | None:
@@ -160,7 +140,7 @@ class ClusterOnboarding(pulumi.ComponentResource):
     cluster_token: pulumi.Output[str]
     pairing_profile_href: pulumi.Output[str]
     pairing_key: pulumi.Output[str]
-    vault_path: str | None
+    vault_path: StrInput | None
     namespace: pulumi.Output[str]
     release_status: pulumi.Output[str | None] | None
     release: kubernetes.helm.v3.Release | None
@@ -234,7 +214,7 @@ class ClusterOnboarding(pulumi.ComponentResource):
         self.release_status = None
         if args.kubelink.enabled:
             release_deps: list[pulumi.Resource] = [namespace, *stored]
-            ca = ca_configmap_manifest(args.kubelink, args.namespace, MANAGED_BY)
+            ca = ca_configmap_manifest(args.kubelink, args.namespace, MANAGED_BY_LABELS)
             if ca is not None:
                 ca_configmap = kubernetes.core.v1.ConfigMap(
                     f"{name}-pce-ca",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -32,22 +32,43 @@ ContainerManager = Literal["kubernetes", "openshift"]
 NetworkType = Literal["overlay", "flat"]
 ClusterMode = Literal["legacy", "clas", "migrateLegacyToClas", "migrateClasToLegacy"]
 
-# Top-level chart values this module sets itself, and where a user sets them instead.
-RESERVED_VALUES: dict[str, str] = {
-    "pce_url": "the component's pce_url",
-    "cluster_id": "the PCE container cluster (not settable)",
-    "cluster_token": "the PCE container cluster (not settable)",
-    "cluster_code": "the pairing key (not settable)",
-    "containerRuntime": "kubelink.container_runtime",
-    "containerManager": "kubelink.container_manager",
-    "networkType": "kubelink.network_type",
-    "clusterMode": "kubelink.cluster_mode",
-    "ignore_cert": "kubelink.ignore_cert",
+# Top-level chart values tenantguard sets itself: the one list the component and the stack
+# spec both refuse in extra values. Some come from the PCE objects tenantguard creates ...
+VALUES_FROM_ONBOARDING: dict[str, str] = {
+    "pce_url": "the PCE URL handed in (the Pulumi config illumio:pceUrl)",
+    "cluster_id": "the PCE container cluster tenantguard creates",
+    "cluster_token": "the PCE container cluster tenantguard creates",
+    "cluster_code": "the pairing key tenantguard creates",
 }
+# ... and the others from a KubelinkSettings field, which is where a user changes them.
+VALUES_FROM_SETTINGS: dict[str, str] = {
+    "containerRuntime": "container_runtime",
+    "containerManager": "container_manager",
+    "networkType": "network_type",
+    "clusterMode": "cluster_mode",
+    "ignore_cert": "ignore_cert",
+}
+RESERVED_VALUES: tuple[str, ...] = (*VALUES_FROM_ONBOARDING, *VALUES_FROM_SETTINGS)
+
+
+def reserved_value_source(
+    key: str, setting_path: Callable[[str], str] = lambda field: f"kubelink.{field}"
+) -> str | None:
+    """Where tenantguard takes chart value `key` from, or None when a user may set it.
+
+    `setting_path` words a KubelinkSettings field the way the caller's input names it
+    (`kubelink.network_type` for the component, `cluster.kubelink.networkType` in a spec).
+    """
+    if key in VALUES_FROM_ONBOARDING:
+        return VALUES_FROM_ONBOARDING[key]
+    field = VALUES_FROM_SETTINGS.get(key)
+    return None if field is None else setting_path(field)
+
+
 # List values that are appended to (not replaced by) extra values when the CA is mounted.
 _APPENDED_LISTS = ("extraVolumes", "extraVolumeMounts")
 
-_EXACT_VERSION = re.compile(
+EXACT_VERSION = re.compile(
     r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
     r"(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
 )
@@ -94,7 +115,13 @@ def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, A
 
 
 class KubelinkSettings(BaseModel):
-    """How (and whether) tenantguard installs Illumio's Kubelink/C-VEN chart."""
+    """How (and whether) tenantguard installs Illumio's Kubelink/C-VEN chart.
+
+    `enabled` defaults to False here: a program reusing ClusterOnboarding opts in to a
+    privileged DaemonSet and pins its version. The stack spec's `cluster.kubelink` defaults
+    to enabled (a stack onboards its cluster) and calls `extra_values` `values`; Platform
+    maps one onto the other field by field (`components.platform_plan.kubelink_settings`).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
@@ -120,7 +147,7 @@ class KubelinkSettings(BaseModel):
                     "such as 5.1.0 so a later `pulumi up` does not silently upgrade Kubelink"
                 )
             return value
-        if not _EXACT_VERSION.match(value):
+        if not EXACT_VERSION.match(value):
             raise ValueError(
                 "must be an exact chart version such as 5.1.0; ranges such as ^5, ~5.1 "
                 "or 5.x are not pinned"
@@ -148,7 +175,7 @@ class KubelinkSettings(BaseModel):
     @classmethod
     def _not_reserved(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:
-            owner = RESERVED_VALUES.get(key)
+            owner = reserved_value_source(key)
             if owner is not None:
                 raise ValueError(f"must not set {key!r}: it comes from {owner}")
         for key in _APPENDED_LISTS:

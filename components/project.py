@@ -11,26 +11,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vault as vault
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 
 from components.illumio_labels import LabelRegistry
-from components.kubeconfig import (
-    build_kubeconfig,
-    certificate_authority_data,
-    token_from_secret_data,
-)
+from components.kubeconfig import build_kubeconfig, token_from_secret_data
 from components.policies import render, validate_parameters
 from components.project_manifests import (
     Manifest,
     project_manifests,
     project_policy_refs,
 )
-from components.quantity import parse_quantity
+from components.targets import ARGS_CONFIG, ClusterEndpoint, IllumioTarget, VaultTarget
 from components.tenancy_models import (
     FailureAction,
     PlatformPolicy,
@@ -45,83 +40,16 @@ from providers.illumio import ContainerWorkloadProfile
 
 TYPE_TOKEN = "tenantguard:index:Project"
 
-StrInput = str | pulumi.Output
-"""A plain string or a Pulumi Output of one."""
 
+class ProjectPlacement(BaseModel):
+    """What every project of a stack shares: the platform policy and the targets its
+    objects go to (cluster, Illumio, Vault), the Kyverno it waits for, and policy style.
 
-_MODEL_CONFIG = ConfigDict(
-    extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
-)
-
-
-class ClusterEndpoint(BaseModel):
-    """How kubeconfigs reach the cluster: API server URL and CA (PEM or base64 PEM).
-
-    Plain strings are checked here, before anything registers; Outputs when they resolve.
+    TenantArgs and ProjectArgs both extend it, so a Tenant hands it on unchanged.
     """
 
-    model_config = _MODEL_CONFIG
+    model_config = ARGS_CONFIG
 
-    server: StrInput
-    certificate_authority: StrInput
-    name: str = Field(default="kubernetes", min_length=1)
-    """The cluster's name inside the kubeconfigs."""
-
-    @field_validator("server", mode="after")
-    @classmethod
-    def _server(cls, value: StrInput) -> StrInput:
-        if isinstance(value, str):
-            parsed = urlparse(value)
-            if parsed.scheme != "https" or not parsed.netloc:
-                raise ValueError("must be an https URL such as https://10.0.0.1:6443")
-        return value
-
-    @field_validator("certificate_authority", mode="after")
-    @classmethod
-    def _ca(cls, value: StrInput) -> StrInput:
-        if isinstance(value, str):
-            certificate_authority_data(value)
-        return value
-
-
-class IllumioTarget(BaseModel):
-    """Where workload profiles go. Without one, no Illumio objects are made."""
-
-    model_config = _MODEL_CONFIG
-
-    container_cluster_href: StrInput
-    label_registry: LabelRegistry | None = None
-    """The stack-wide registry; a Tenant or Project builds its own when None."""
-
-
-class VaultTarget(BaseModel):
-    """Where kubeconfigs are stored: a KV v2 mount and a path prefix inside it."""
-
-    model_config = _MODEL_CONFIG
-
-    mount: StrInput
-    path_prefix: str = "tenantguard"
-
-    @field_validator("mount", "path_prefix", mode="after")
-    @classmethod
-    def _path(cls, value: StrInput, info: ValidationInfo) -> StrInput:
-        if not isinstance(value, str):
-            return value
-        value = value.strip("/")
-        if info.field_name == "mount" and not value:
-            raise ValueError("must name the KV v2 mount, such as 'secret' or 'kv'")
-        if value and any(not part.strip() for part in value.split("/")):
-            raise ValueError("must not contain empty path segments ('//')")
-        return value
-
-
-class ProjectArgs(BaseModel):
-    """Everything a Project needs; the program hands it all in (no config or files read)."""
-
-    model_config = _MODEL_CONFIG
-
-    tenant: TenantSpec
-    project: ProjectSpec
     platform: PlatformPolicy
     cluster: ClusterEndpoint
     platform_labels: dict[str, str] = Field(default_factory=dict)
@@ -134,11 +62,16 @@ class ProjectArgs(BaseModel):
     failure_action: FailureAction = "Audit"
     psa_version: str = "latest"
 
+    def placement(self) -> dict[str, Any]:
+        """The shared fields as keyword arguments, to build another ProjectPlacement from."""
+        return {name: getattr(self, name) for name in ProjectPlacement.model_fields}
 
-def vault_path(prefix: str, tenant: str, project: str, service_account: str) -> str:
-    """`<prefix>/tenants/<tenant>/<project>/<service-account>` inside the KV v2 mount."""
-    parts = [p for p in prefix.strip("/").split("/") if p]
-    return "/".join([*parts, "tenants", tenant, project, service_account])
+
+class ProjectArgs(ProjectPlacement):
+    """Everything a Project needs; the program hands it all in (no config or files read)."""
+
+    tenant: TenantSpec
+    project: ProjectSpec
 
 
 def project_problems(
@@ -149,67 +82,54 @@ def project_problems(
     platform_labels: Mapping[str, str],
     with_illumio: bool,
 ) -> list[Problem]:
-    """Every problem with this project, found before anything registers."""
+    """Every problem with this project (and the platform policy), found before registering.
+
+    The project is checked among its siblings, so a namespace a sibling already uses is
+    reported; problems that belong only to a sibling are left out.
+    """
     siblings = list(tenant.projects)
     if project not in siblings:
         siblings.append(project)
-    index = siblings.index(project)
+    mine = f"tenants[0].projects[{siblings.index(project)}]"
     scoped = tenant.model_copy(update={"projects": siblings})
-    mine = f"tenants[0].projects[{index}]"
-    problems = [
+    return [
         p
         for p in validate_tenants(
-            [scoped], platform, platform_labels=platform_labels, check_policy=validate_parameters
+            [scoped],
+            platform,
+            platform_labels=platform_labels,
+            check_policy=validate_parameters,
+            illumio_profiles=with_illumio,
         )
         if ".projects[" not in p.path or p.path.startswith(mine + ".") or p.path == mine
     ]
-    where = f"tenant {tenant.name!r}, project {project.name!r}"
-    for k, ref in enumerate(project_policy_refs(tenant, project, platform)):
-        if k < len(project.policies):
-            continue  # the project's own policies were checked above
-        try:
-            validate_parameters(ref.name, ref.parameters)
-        except ValueError as exc:
-            problems.append(
-                Problem(f"{mine}.policies", f"{where}, implied policy {ref.name!r}: {exc}")
-            )
-    defaults = project.container_defaults
-    for resource in ("cpu", "memory"):
-        request = getattr(defaults.default_request, resource)
-        limit = getattr(defaults.default_limit, resource)
-        if request and limit and parse_quantity(request) > parse_quantity(limit):
-            problems.append(
-                Problem(
-                    f"{mine}.containerDefaults.defaultRequest.{resource}",
-                    f"{where}: default request {request} is above the default limit {limit}; "
-                    "a request may be at most its limit",
-                )
-            )
-    if with_illumio:
-        if project.enforcement_mode == "idle":
-            problems.append(
-                Problem(
-                    f"{mine}.enforcementMode",
-                    f"{where}: a managed Illumio profile cannot be 'idle'; "
-                    "use visibility_only or full",
-                )
-            )
-        for key, value in tenant.illumio_labels().items():
-            if key in platform_labels and platform_labels[key] != value:
-                problems.append(
-                    Problem(
-                        f"tenants[0].labels.{key}",
-                        f"tenant {tenant.name!r}: label {key}={value} conflicts with the "
-                        f"platform label {key}={platform_labels[key]}; drop it from the tenant",
-                    )
-                )
-    return problems
+
+
+_SPEC_KINDS: dict[str, Any] = {
+    "ResourceQuota": k8s.core.v1.ResourceQuota,
+    "LimitRange": k8s.core.v1.LimitRange,
+    "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
+}
+_BINDING_KINDS: dict[str, Any] = {
+    "RoleBinding": k8s.rbac.v1.RoleBinding,
+    "ClusterRoleBinding": k8s.rbac.v1.ClusterRoleBinding,
+}
 
 
 def _k8s_resource(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> pulumi.Resource:
     """Register one manifest as its typed pulumi-kubernetes resource."""
     kind = manifest["kind"]
     metadata = manifest["metadata"]
+    if kind in _SPEC_KINDS:
+        return _SPEC_KINDS[kind](name, metadata=metadata, spec=manifest["spec"], opts=opts)
+    if kind in _BINDING_KINDS:
+        return _BINDING_KINDS[kind](
+            name,
+            metadata=metadata,
+            role_ref=manifest["roleRef"],
+            subjects=manifest["subjects"],
+            opts=opts,
+        )
     if kind == "Namespace":
         return k8s.core.v1.Namespace(name, metadata=metadata, opts=opts)
     if kind == "ServiceAccount":
@@ -223,30 +143,6 @@ def _k8s_resource(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -
         return k8s.core.v1.Secret(name, metadata=metadata, type=manifest["type"], opts=opts)
     if kind == "Role":
         return k8s.rbac.v1.Role(name, metadata=metadata, rules=manifest["rules"], opts=opts)
-    if kind == "RoleBinding":
-        return k8s.rbac.v1.RoleBinding(
-            name,
-            metadata=metadata,
-            role_ref=manifest["roleRef"],
-            subjects=manifest["subjects"],
-            opts=opts,
-        )
-    if kind == "ClusterRoleBinding":
-        return k8s.rbac.v1.ClusterRoleBinding(
-            name,
-            metadata=metadata,
-            role_ref=manifest["roleRef"],
-            subjects=manifest["subjects"],
-            opts=opts,
-        )
-    if kind == "ResourceQuota":
-        return k8s.core.v1.ResourceQuota(name, metadata=metadata, spec=manifest["spec"], opts=opts)
-    if kind == "LimitRange":
-        return k8s.core.v1.LimitRange(name, metadata=metadata, spec=manifest["spec"], opts=opts)
-    if kind == "NetworkPolicy":
-        return k8s.networking.v1.NetworkPolicy(
-            name, metadata=metadata, spec=manifest["spec"], opts=opts
-        )
     raise ValueError(f"no resource class for kind {kind!r}")
 
 
@@ -409,8 +305,8 @@ class Project(pulumi.ComponentResource):
             vault.kv.SecretV2(
                 f"{name}-vault-{service_account}",
                 mount=args.vault.mount,
-                name=vault_path(
-                    args.vault.path_prefix, args.tenant.name, args.project.name, service_account
+                name=args.vault.path(
+                    "tenants", args.tenant.name, args.project.name, service_account
                 ),
                 data_json=pulumi.Output.secret(
                     kubeconfig.apply(lambda kc: json.dumps({**document, "kubeconfig": kc}))

@@ -16,6 +16,7 @@ from components.quantity import parse_quantity
 from components.tenancy_models import (
     ROLE_TYPES,
     PlatformPolicy,
+    PolicyRef,
     ProjectSpec,
     Quota,
     ResourceAmounts,
@@ -195,21 +196,35 @@ def _service_account_problems(
     return problems
 
 
-def _policy_problems(
-    project: ProjectSpec,
+def policy_problems(
+    refs: Sequence[PolicyRef],
     platform: PlatformPolicy,
-    where: str,
+    *,
     path: str,
+    subject: Callable[[str], str],
     check_policy: PolicyChecker | None,
 ) -> list[Problem]:
+    """Problems with a list of library policies (a project's, or Kyverno's baseline).
+
+    Each policy must be listed once (twice would register one resource twice), pass
+    `check_policy`, and keep any registries within the platform allowlist. `subject(name)`
+    words the owner for messages, such as "tenant 'a', project 'b', policy 'x'".
+    """
     problems: list[Problem] = []
-    for k, ref in enumerate(project.policies):
-        at = f"{path}.policies[{k}]"
+    seen: set[str] = set()
+    for k, ref in enumerate(refs):
+        at = f"{path}[{k}]"
+        if ref.name in seen:
+            problems.append(
+                Problem(f"{at}.name", f"{subject(ref.name)} is listed twice; allowed: once")
+            )
+            continue
+        seen.add(ref.name)
         if check_policy is not None:
             try:
                 check_policy(ref.name, ref.parameters)
             except ValueError as exc:
-                problems.append(Problem(at, f"{where}, policy {ref.name!r}: {exc}"))
+                problems.append(Problem(at, f"{subject(ref.name)}: {exc}"))
                 continue
         if ref.name in REGISTRY_PARAMETER_POLICIES and platform.image_allowlist:
             for r, registry in enumerate(ref.parameters.get("registries") or []):
@@ -217,10 +232,56 @@ def _policy_problems(
                     problems.append(
                         Problem(
                             f"{at}.parameters.registries[{r}]",
-                            f"{where}: registry {registry!r} is outside the platform allowlist; "
-                            f"allowed: {', '.join(platform.image_allowlist)}",
+                            f"{subject(ref.name)}: registry {registry!r} is outside the "
+                            f"platform allowlist; allowed: {', '.join(platform.image_allowlist)}",
                         )
                     )
+    return problems
+
+
+def _container_default_problems(project: ProjectSpec, where: str, path: str) -> list[Problem]:
+    problems: list[Problem] = []
+    defaults = project.container_defaults
+    for resource in ("cpu", "memory"):
+        request = getattr(defaults.default_request, resource)
+        limit = getattr(defaults.default_limit, resource)
+        if request and limit and parse_quantity(request) > parse_quantity(limit):
+            problems.append(
+                Problem(
+                    f"{path}.containerDefaults.defaultRequest.{resource}",
+                    f"{where}: default request {request} is above the default limit {limit}; "
+                    "allowed: a request of at most its limit",
+                )
+            )
+    return problems
+
+
+def _platform_label_problems(
+    tenant: TenantSpec, platform_labels: Mapping[str, str], t_path: str, labels_path: str
+) -> list[Problem]:
+    """A tenant label on a key the platform already assigns to every profile.
+
+    The platform's value wins on every profile, so a different value is a contradiction
+    and an equal one is noise that turns into one when the platform label changes.
+    """
+    problems: list[Problem] = []
+    for key, value in tenant.labels.items():
+        if key not in platform_labels:
+            continue
+        theirs = platform_labels[key]
+        clash = (
+            f"conflicts with the platform label {key}={theirs}"
+            if theirs != value
+            else "repeats the platform label"
+        )
+        problems.append(
+            Problem(
+                f"{t_path}.labels.{key}",
+                f"tenant {tenant.name!r}: label {key}={value} {clash}; label key {key!r} is "
+                f"already assigned to every profile by {labels_path}; allowed: keys other "
+                f"than {', '.join(platform_labels)}",
+            )
+        )
     return problems
 
 
@@ -230,8 +291,10 @@ def validate_tenants(
     *,
     path: str = "tenants",
     platform_labels: Mapping[str, str] | None = None,
+    platform_labels_path: str = "platformLabels",
     check_policy: PolicyChecker | None = None,
     reserved_namespaces: Iterable[str] = RESERVED_NAMESPACES,
+    illumio_profiles: bool = True,
 ) -> list[Problem]:
     """Every problem across the tenants under the platform policy, in spec order.
 
@@ -240,6 +303,15 @@ def validate_tenants(
     parameters (normally `components.policies.validate_parameters`).
     """
     problems = validate_platform_policy(platform)
+    platform_labels = platform_labels or {}
+    if illumio_profiles and "app" in platform_labels:
+        problems.append(
+            Problem(
+                f"{platform_labels_path}.app",
+                "label key 'app' is the tenant's own label (it defaults to the tenant name); "
+                "allowed: platform-wide keys such as env and loc",
+            )
+        )
     reserved = set(reserved_namespaces)
     namespaces: dict[str, str] = {}
     tenant_names: set[str] = set()
@@ -271,7 +343,11 @@ def validate_tenants(
                         "are not empty",
                     )
                 )
-        assigned_keys = set(tenant.illumio_labels()) | set(platform_labels or {})
+        if illumio_profiles:
+            problems += _platform_label_problems(
+                tenant, platform_labels, t_path, platform_labels_path
+            )
+        assigned_keys = set(tenant.illumio_labels()) | set(platform_labels)
         project_names: set[str] = set()
         for j, project in enumerate(tenant.projects):
             p_path = f"{t_path}.projects[{j}]"
@@ -316,6 +392,15 @@ def validate_tenants(
                 problems += _quota_problems(
                     project.quota, platform.quota_max, where, f"{p_path}.quota"
                 )
+            problems += _container_default_problems(project, where, p_path)
+            if illumio_profiles and project.enforcement_mode == "idle":
+                problems.append(
+                    Problem(
+                        f"{p_path}.enforcementMode",
+                        f"{where}: a managed Illumio profile cannot be 'idle' (the PCE refuses "
+                        "it); allowed: visibility_only, full",
+                    )
+                )
             for key in project.label_restrictions:
                 if key in assigned_keys:
                     problems.append(
@@ -326,5 +411,11 @@ def validate_tenants(
                         )
                     )
             problems += _service_account_problems(project, platform, where, p_path)
-            problems += _policy_problems(project, platform, where, p_path, check_policy)
+            problems += policy_problems(
+                project.policies,
+                platform,
+                path=f"{p_path}.policies",
+                subject=lambda name, where=where: f"{where}, policy {name!r}",
+                check_policy=check_policy,
+            )
     return problems

@@ -19,8 +19,19 @@ from urllib.parse import urlsplit
 
 import annotated_types
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
+from components.kubelink_values import (
+    EXACT_VERSION,
+    ILLUMIO_CHART,
+    RESERVED_VALUES,
+    ClusterMode,
+    ContainerManager,
+    ContainerRuntime,
+    NetworkType,
+    reserved_value_source,
+)
 from components.quantity import ALLOWED_FORM as QUANTITY_FORM
 from components.tenancy_models import (
     DNS1123_LABEL_RULE,
@@ -41,26 +52,14 @@ from components.tenancy_models import (
     project_namespace,
 )
 from components.tenancy_validation import (
-    REGISTRY_PARAMETER_POLICIES,
     RESERVED_NAMESPACES,
     PolicyChecker,
     Problem,
-    registry_allowed,
+    policy_problems,
     validate_tenants,
 )
 
-ContainerRuntime = Literal["containerd", "crio", "k3s_containerd"]
-ContainerManager = Literal["kubernetes", "openshift"]
-NetworkType = Literal["overlay", "flat"]
-ClusterMode = Literal["legacy", "clas", "migrateLegacyToClas", "migrateClasToLegacy"]
-
-ILLUMIO_CHART = "oci://quay.io/illumio/illumio"
 KYVERNO_CHART_VERSION = "3.9.0"
-
-_PINNED_VERSION = re.compile(
-    r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
-    r"(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
-)
 _PEM_CERTIFICATE = re.compile(
     r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----"
 )
@@ -82,19 +81,6 @@ VAULT_PATH_RULE = (
     "path segments of letters, digits, '.', '_' and '-' joined by '/', with no leading or "
     "trailing '/' and no '..', such as tenantguard/dev"
 )
-KUBELINK_RESERVED_VALUES: dict[str, str] = {
-    "pce_url": "the Pulumi config illumio:pceUrl",
-    "cluster_id": "the PCE container cluster tenantguard creates",
-    "cluster_token": "the PCE container cluster tenantguard creates",
-    "cluster_code": "the pairing key tenantguard creates",
-    "containerRuntime": "cluster.kubelink.containerRuntime",
-    "containerManager": "cluster.kubelink.containerManager",
-    "networkType": "cluster.kubelink.networkType",
-    "clusterMode": "cluster.kubelink.clusterMode",
-    "ignore_cert": "cluster.kubelink.ignoreCert",
-}
-"""Chart values tenantguard sets itself, and where each comes from instead."""
-
 _SECRET_WORDS = re.compile(
     r"password|passwd|passphrase|secret|token|apikey|accesskey|privatekey|clientkey|credential"
 )
@@ -133,7 +119,7 @@ def _check_https_url(value: str) -> str:
 
 
 def _check_pinned_version(value: str | None) -> str | None:
-    if value is not None and not _PINNED_VERSION.match(value):
+    if value is not None and not EXACT_VERSION.match(value):
         raise ValueError(f"{value!r} is not pinned; allowed: {PINNED_VERSION_RULE}")
     return value
 
@@ -355,27 +341,17 @@ class PlatformSpec(SpecModel):
 def _baseline_policy_problems(
     spec: PlatformSpec, check_policy: PolicyChecker | None
 ) -> list[Problem]:
-    problems: list[Problem] = []
-    allowlist = spec.platform_policy.image_allowlist
-    for i, ref in enumerate(spec.kyverno.baseline_policies):
-        at = f"kyverno.baselinePolicies[{i}]"
-        if check_policy is not None:
-            try:
-                check_policy(ref.name, ref.parameters)
-            except ValueError as exc:
-                problems.append(Problem(at, f"baseline policy {ref.name!r}: {exc}"))
-                continue
-        if ref.name in REGISTRY_PARAMETER_POLICIES and allowlist:
-            for r, registry in enumerate(ref.parameters.get("registries") or []):
-                if not registry_allowed(str(registry), allowlist):
-                    problems.append(
-                        Problem(
-                            f"{at}.parameters.registries[{r}]",
-                            f"baseline policy {ref.name!r}: registry {registry!r} is outside "
-                            f"the platform allowlist; allowed: {', '.join(allowlist)}",
-                        )
-                    )
-    return problems
+    return policy_problems(
+        spec.kyverno.baseline_policies,
+        spec.platform_policy,
+        path="kyverno.baselinePolicies",
+        subject=lambda name: f"baseline policy {name!r}",
+        check_policy=check_policy,
+    )
+
+
+def _kubelink_setting_path(field: str) -> str:
+    return f"cluster.kubelink.{to_camel(field)}"
 
 
 def _cluster_problems(spec: PlatformSpec) -> list[Problem]:
@@ -398,56 +374,31 @@ def _cluster_problems(spec: PlatformSpec) -> list[Problem]:
             )
         )
     for key in kubelink.values:
-        source = KUBELINK_RESERVED_VALUES.get(key)
+        source = reserved_value_source(key, _kubelink_setting_path)
         if source is not None:
             problems.append(
                 Problem(
                     f"cluster.kubelink.values.{key}",
                     f"chart value {key!r} is set by tenantguard from {source}; allowed: any "
-                    f"chart value except {', '.join(KUBELINK_RESERVED_VALUES)}",
+                    f"chart value except {', '.join(RESERVED_VALUES)}",
                 )
             )
-    if "app" in spec.cluster.illumio.labels:
+    accounts = [
+        (tenant.name, project.name)
+        for tenant in spec.tenants
+        for project in tenant.projects
+        if project.service_accounts
+    ]
+    if spec.cluster.ca_data is None and accounts:
+        tenant, project = accounts[0]
         problems.append(
             Problem(
-                "cluster.illumio.labels.app",
-                "label key 'app' is the tenant's own label (it defaults to the tenant name); "
-                "allowed: platform-wide keys such as env and loc",
+                "cluster.caData",
+                f"required when projects have service accounts (tenant {tenant!r}, project "
+                f"{project!r} has): their kubeconfigs carry the cluster's CA; allowed: "
+                f"{CA_DATA_RULE}",
             )
         )
-    return problems
-
-
-def _tenant_label_problems(spec: PlatformSpec) -> list[Problem]:
-    platform_labels = spec.cluster.illumio.labels
-    problems: list[Problem] = []
-    for i, tenant in enumerate(spec.tenants):
-        for key in tenant.labels:
-            if key in platform_labels:
-                problems.append(
-                    Problem(
-                        f"tenants[{i}].labels.{key}",
-                        f"tenant {tenant.name!r}: label key {key!r} is already assigned to "
-                        "every profile by cluster.illumio.labels; allowed: keys other than "
-                        f"{', '.join(platform_labels)}",
-                    )
-                )
-    return problems
-
-
-def _project_mode_problems(spec: PlatformSpec) -> list[Problem]:
-    problems: list[Problem] = []
-    for i, tenant in enumerate(spec.tenants):
-        for j, project in enumerate(tenant.projects):
-            if project.enforcement_mode == "idle":
-                problems.append(
-                    Problem(
-                        f"tenants[{i}].projects[{j}].enforcementMode",
-                        f"tenant {tenant.name!r}, project {project.name!r}: the PCE refuses "
-                        "'idle' for a managed container workload profile; allowed: "
-                        "visibility_only, full",
-                    )
-                )
     return problems
 
 
@@ -478,15 +429,15 @@ def section_problems(spec: PlatformSpec, *, check_policy: PolicyChecker | None) 
     problems = _cluster_problems(spec)
     problems += _baseline_policy_problems(spec, check_policy)
     problems += _kyverno_problems(spec)
-    problems += _tenant_label_problems(spec)
-    problems += _project_mode_problems(spec)
     problems += validate_tenants(
         spec.tenants,
         spec.platform_policy,
         path="tenants",
         platform_labels=spec.cluster.illumio.labels,
+        platform_labels_path="cluster.illumio.labels",
         check_policy=check_policy,
         reserved_namespaces=RESERVED_NAMESPACES | {spec.kyverno.namespace},
+        illumio_profiles=True,
     )
     return problems
 

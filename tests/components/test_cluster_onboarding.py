@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pulumi
 import pytest
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockResourceArgs
 from pydantic import ValidationError
 
 from components.cluster_onboarding import (
@@ -21,44 +19,29 @@ from components.cluster_onboarding import (
 )
 from components.kubelink_values import CA_CONFIGMAP_KEY, CA_CONFIGMAP_NAME, CA_MOUNT_PATH
 from tests.components.k8s_schema import validate_manifest
-from tests.pulumi_mocks import Recording, Registered, run_mocked
+from tests.components.mocked import (
+    CLUSTER_HREF,
+    CLUSTER_TOKEN,
+    CLUSTER_TYPE,
+    CLUSTER_UUID,
+    NAMESPACE_TYPE,
+    PAIRING_KEY,
+    PAIRING_KEY_TYPE,
+    PAIRING_PROFILE_HREF,
+    PAIRING_PROFILE_TYPE,
+    RELEASE_TYPE,
+    VAULT_TYPE,
+    plaintext_strings,
+    run,
+)
+from tests.pulumi_mocks import Recording, Registered
 
-CLUSTER = "pulumi-python:dynamic/illumio:ContainerCluster"
-PROFILE = "pulumi-python:dynamic/illumio:PairingProfile"
-KEY = "pulumi-python:dynamic/illumio:PairingKey"
-VAULT_SECRET = "vault:kv/secretV2:SecretV2"
-NAMESPACE = "kubernetes:core/v1:Namespace"
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-
-CLUSTER_UUID = "f5bef182-8c54-4b3b-8ff1-b2bd8c6e1a2f"
-CLUSTER_HREF = f"/orgs/1/container_clusters/{CLUSTER_UUID}"
-PROFILE_HREF = "/orgs/1/pairing_profiles/42"
-TOKEN = "1_0dfe6a3c9b7e4f2a8d1c5b3e7f9a2d4c6e8b0a1f3d5c7e9b"
-CODE = "8c1f0e2d4b6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2c"
 CA_PEM = (
     "-----BEGIN CERTIFICATE-----\n"
     "MIIBszCCAVmgAwIBAgIUQ2FmZWJhYmVjYWZlYmFiZWNhZmViYWJlMAoGCCqGSM49\n"
     "-----END CERTIFICATE-----\n"
 )
-
-
-def pce_outputs(args: MockResourceArgs) -> dict[str, Any] | None:
-    """What the PCE-backed dynamic resources and Helm return once created."""
-    if args.typ == CLUSTER:
-        return {
-            "href": CLUSTER_HREF,
-            "cluster_id": CLUSTER_UUID,
-            "container_cluster_token": TOKEN,
-            "online": False,
-        }
-    if args.typ == PROFILE:
-        return {"href": PROFILE_HREF}
-    if args.typ == KEY:
-        return {"activation_code": CODE}
-    if args.typ == RELEASE:
-        return {"status": {"status": "deployed", "version": 1, "name": "illumio"}}
-    return None
 
 
 def make_args(**overrides: Any) -> dict[str, Any]:
@@ -103,27 +86,12 @@ def onboard(
 
         return pulumi.Output.from_input(collect())
 
-    return run_mocked(program, outputs_hook=pce_outputs), outputs
+    return run(program), outputs
 
 
 def only(recording: Recording, type_: str) -> Registered:
     [resource] = recording.of_type(type_)
     return resource
-
-
-def plaintext_strings(value: Any) -> Iterator[str]:
-    """Every string in a recorded input that is NOT inside a secret-marked value."""
-    if rpc.is_rpc_secret(value):
-        return
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from plaintext_strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from plaintext_strings(item)
 
 
 @pytest.fixture(scope="module")
@@ -139,12 +107,12 @@ def test_children_have_the_expected_types_and_names(full) -> None:
     by_type = {r.type: r.name for r in recording.resources}
     assert by_type == {
         TYPE_TOKEN: "prod",
-        CLUSTER: "prod-cluster",
-        PROFILE: "prod-pairing",
-        KEY: "prod-pairing-key",
-        VAULT_SECRET: "prod-credentials",
-        NAMESPACE: "prod-namespace",
-        RELEASE: "prod-kubelink",
+        CLUSTER_TYPE: "prod-cluster",
+        PAIRING_PROFILE_TYPE: "prod-pairing",
+        PAIRING_KEY_TYPE: "prod-pairing-key",
+        VAULT_TYPE: "prod-credentials",
+        NAMESPACE_TYPE: "prod-namespace",
+        RELEASE_TYPE: "prod-kubelink",
     }
     assert len(recording.resources) == 7
 
@@ -159,27 +127,32 @@ def test_every_child_is_parented_to_the_component(full) -> None:
 
 def test_order_cluster_then_pairing_then_vault_then_namespace_then_release(full) -> None:
     recording, _ = full
-    urn = {t: only(recording, t).urn for t in (CLUSTER, PROFILE, KEY, VAULT_SECRET, NAMESPACE)}
-    assert urn[CLUSTER] in only(recording, PROFILE).dependencies
-    assert urn[PROFILE] in only(recording, KEY).dependencies
-    assert {urn[CLUSTER], urn[KEY]} <= set(only(recording, VAULT_SECRET).dependencies)
-    assert urn[VAULT_SECRET] in only(recording, NAMESPACE).dependencies
-    assert {urn[NAMESPACE], urn[VAULT_SECRET]} <= set(only(recording, RELEASE).dependencies)
+    urn = {
+        t: only(recording, t).urn
+        for t in (CLUSTER_TYPE, PAIRING_PROFILE_TYPE, PAIRING_KEY_TYPE, VAULT_TYPE, NAMESPACE_TYPE)
+    }
+    assert urn[CLUSTER_TYPE] in only(recording, PAIRING_PROFILE_TYPE).dependencies
+    assert urn[PAIRING_PROFILE_TYPE] in only(recording, PAIRING_KEY_TYPE).dependencies
+    assert {urn[CLUSTER_TYPE], urn[PAIRING_KEY_TYPE]} <= set(
+        only(recording, VAULT_TYPE).dependencies
+    )
+    assert urn[VAULT_TYPE] in only(recording, NAMESPACE_TYPE).dependencies
+    assert {urn[NAMESPACE_TYPE], urn[VAULT_TYPE]} <= set(only(recording, RELEASE_TYPE).dependencies)
     order = [r.type for r in recording.resources]
-    assert order.index(VAULT_SECRET) < order.index(NAMESPACE) < order.index(RELEASE)
+    assert order.index(VAULT_TYPE) < order.index(NAMESPACE_TYPE) < order.index(RELEASE_TYPE)
 
 
 def test_dynamic_resources_get_their_inputs(full) -> None:
     recording, _ = full
-    cluster = only(recording, CLUSTER).inputs
+    cluster = only(recording, CLUSTER_TYPE).inputs
     assert cluster["name"] == "prod-east"
     assert cluster["description"] == "Production, east region"
-    profile = only(recording, PROFILE).inputs
+    profile = only(recording, PAIRING_PROFILE_TYPE).inputs
     assert profile["name"] == "prod-east-pairing"
     assert profile["enabled"] is True
     assert profile["enforcement_mode"] == "visibility_only"
     assert profile["visibility_level"] == "flow_summary"
-    assert only(recording, KEY).inputs["pairing_profile_href"] == PROFILE_HREF
+    assert only(recording, PAIRING_KEY_TYPE).inputs["pairing_profile_href"] == PAIRING_PROFILE_HREF
 
 
 def test_pairing_settings_are_passed_through() -> None:
@@ -193,19 +166,19 @@ def test_pairing_settings_are_passed_through() -> None:
             }
         )
     )
-    profile = only(recording, PROFILE).inputs
+    profile = only(recording, PAIRING_PROFILE_TYPE).inputs
     assert profile["name"] == "kubelink-prod"
     assert profile["enforcement_mode"] == "full"
     assert profile["visibility_level"] == "flow_drops"
     assert profile["assign_labels"] == {"env": "/orgs/1/labels/7", "loc": "/orgs/1/labels/9"}
-    assert outputs["pairing_profile_href"] == (PROFILE_HREF, False)
+    assert outputs["pairing_profile_href"] == (PAIRING_PROFILE_HREF, False)
 
 
 def test_outputs_carry_the_pce_and_vault_facts(full) -> None:
     _, outputs = full
     assert outputs["cluster_href"] == (CLUSTER_HREF, False)
     assert outputs["cluster_id"] == (CLUSTER_UUID, False)
-    assert outputs["pairing_profile_href"] == (PROFILE_HREF, False)
+    assert outputs["pairing_profile_href"] == (PAIRING_PROFILE_HREF, False)
     assert outputs["vault_path"] == ("secret/tenantguard/clusters/prod-east", False)
     assert outputs["namespace"] == ("illumio-system", False)
     assert outputs["release_status"] == ("deployed", False)
@@ -216,46 +189,46 @@ def test_outputs_carry_the_pce_and_vault_facts(full) -> None:
 
 def test_vault_secret_data_is_a_secret_holding_id_token_and_key(full) -> None:
     recording, _ = full
-    secret = only(recording, VAULT_SECRET)
+    secret = only(recording, VAULT_TYPE)
     assert secret.inputs["mount"] == "secret"
     assert secret.inputs["name"] == "tenantguard/clusters/prod-east"
     data_json = secret.inputs["dataJson"]
     assert rpc.is_rpc_secret(data_json)
     assert json.loads(rpc.unwrap_rpc_secret(data_json)) == {
         "cluster_id": CLUSTER_UUID,
-        "cluster_token": TOKEN,
-        "pairing_key": CODE,
+        "cluster_token": CLUSTER_TOKEN,
+        "pairing_key": PAIRING_KEY,
     }
 
 
 def test_release_values_with_token_and_code_are_secret(full) -> None:
     recording, _ = full
-    release = only(recording, RELEASE)
+    release = only(recording, RELEASE_TYPE)
     assert rpc.is_rpc_secret(release.inputs["values"])
     values = rpc.unwrap_rpc_secret(release.inputs["values"])
-    assert values["cluster_token"] == TOKEN
-    assert values["cluster_code"] == CODE
+    assert values["cluster_token"] == CLUSTER_TOKEN
+    assert values["cluster_code"] == PAIRING_KEY
     assert "values" in release.additional_secret_outputs
 
 
 def test_component_outputs_token_and_key_are_secret(full) -> None:
     _, outputs = full
-    assert outputs["cluster_token"] == (TOKEN, True)
-    assert outputs["pairing_key"] == (CODE, True)
+    assert outputs["cluster_token"] == (CLUSTER_TOKEN, True)
+    assert outputs["pairing_key"] == (PAIRING_KEY, True)
 
 
 def test_pce_resources_register_their_secret_outputs(full) -> None:
     recording, _ = full
-    assert "container_cluster_token" in only(recording, CLUSTER).additional_secret_outputs
-    assert "activation_code" in only(recording, KEY).additional_secret_outputs
+    assert "container_cluster_token" in only(recording, CLUSTER_TYPE).additional_secret_outputs
+    assert "activation_code" in only(recording, PAIRING_KEY_TYPE).additional_secret_outputs
 
 
 def test_no_plaintext_input_holds_the_token_or_key(full) -> None:
     recording, _ = full
     for resource in recording.resources:
         for text in plaintext_strings(resource.inputs):
-            assert TOKEN not in text, resource.name
-            assert CODE not in text, resource.name
+            assert CLUSTER_TOKEN not in text, resource.name
+            assert PAIRING_KEY not in text, resource.name
 
 
 def test_existing_token_is_passed_as_a_secret_and_never_shown() -> None:
@@ -264,7 +237,7 @@ def test_existing_token_is_passed_as_a_secret_and_never_shown() -> None:
     assert existing not in repr(args)
     assert existing not in str(args.model_dump())
     recording, _ = onboard(args)
-    cluster_input = only(recording, CLUSTER).inputs["existing_token"]
+    cluster_input = only(recording, CLUSTER_TYPE).inputs["existing_token"]
     assert rpc.is_rpc_secret(cluster_input)
     assert rpc.unwrap_rpc_secret(cluster_input) == existing
     for resource in recording.resources:
@@ -274,24 +247,24 @@ def test_existing_token_is_passed_as_a_secret_and_never_shown() -> None:
 
 def test_without_vault_no_secret_is_written_and_outputs_stay_secret() -> None:
     recording, outputs = onboard(make_args(vault=None))
-    assert recording.of_type(VAULT_SECRET) == []
+    assert recording.of_type(VAULT_TYPE) == []
     assert outputs["vault_path"] == (None, False)
-    assert outputs["cluster_token"] == (TOKEN, True)
-    key_urn = only(recording, KEY).urn
-    assert key_urn in only(recording, NAMESPACE).dependencies
-    assert key_urn in only(recording, RELEASE).dependencies
+    assert outputs["cluster_token"] == (CLUSTER_TOKEN, True)
+    key_urn = only(recording, PAIRING_KEY_TYPE).urn
+    assert key_urn in only(recording, NAMESPACE_TYPE).dependencies
+    assert key_urn in only(recording, RELEASE_TYPE).dependencies
 
 
 # --- Helm release -------------------------------------------------------------------------
 
 
 def release_values(recording: Recording) -> dict[str, Any]:
-    return rpc.unwrap_rpc_secret(only(recording, RELEASE).inputs["values"])
+    return rpc.unwrap_rpc_secret(only(recording, RELEASE_TYPE).inputs["values"])
 
 
 def test_release_is_the_pinned_illumio_chart_in_illumio_system(full) -> None:
     recording, _ = full
-    inputs = only(recording, RELEASE).inputs
+    inputs = only(recording, RELEASE_TYPE).inputs
     assert inputs["chart"] == "oci://quay.io/illumio/illumio"
     assert inputs["version"] == "5.1.0"
     assert inputs["namespace"] == "illumio-system"
@@ -305,8 +278,8 @@ def test_release_values_hold_every_required_value(full) -> None:
     assert values == {
         "pce_url": "pce.example.com:8443",
         "cluster_id": CLUSTER_UUID,
-        "cluster_token": TOKEN,
-        "cluster_code": CODE,
+        "cluster_token": CLUSTER_TOKEN,
+        "cluster_code": PAIRING_KEY,
         "containerRuntime": "containerd",
         "containerManager": "kubernetes",
         "networkType": "overlay",
@@ -341,7 +314,7 @@ def test_release_settings_and_extra_values_reach_the_chart() -> None:
             }
         )
     )
-    inputs = only(recording, RELEASE).inputs
+    inputs = only(recording, RELEASE_TYPE).inputs
     assert inputs["chart"] == "oci://registry.corp.example/mirror/illumio"
     assert inputs["version"] == "5.2.1"
     values = release_values(recording)
@@ -363,8 +336,8 @@ def test_private_ca_goes_into_a_configmap_the_release_mounts() -> None:
     assert configmap.inputs["metadata"]["name"] == CA_CONFIGMAP_NAME
     assert configmap.inputs["metadata"]["namespace"] == "illumio-system"
     assert configmap.inputs["data"] == {CA_CONFIGMAP_KEY: CA_PEM}
-    assert only(recording, NAMESPACE).urn in configmap.dependencies
-    assert configmap.urn in only(recording, RELEASE).dependencies
+    assert only(recording, NAMESPACE_TYPE).urn in configmap.dependencies
+    assert configmap.urn in only(recording, RELEASE_TYPE).dependencies
     values = release_values(recording)
     assert "ignore_cert" not in values
     assert values["extraVolumes"][0]["configMap"]["name"] == CA_CONFIGMAP_NAME
@@ -373,13 +346,13 @@ def test_private_ca_goes_into_a_configmap_the_release_mounts() -> None:
 
 def test_chart_disabled_registers_no_release_and_outputs_are_fine() -> None:
     recording, outputs = onboard(make_args(kubelink={"enabled": False}))
-    assert recording.of_type(RELEASE) == []
+    assert recording.of_type(RELEASE_TYPE) == []
     assert recording.of_type(CONFIGMAP) == []
     assert outputs["release_status"] == (None, False)
-    assert outputs["cluster_token"] == (TOKEN, True)
-    assert outputs["pairing_key"] == (CODE, True)
+    assert outputs["cluster_token"] == (CLUSTER_TOKEN, True)
+    assert outputs["pairing_key"] == (PAIRING_KEY, True)
     assert outputs["namespace"] == ("illumio-system", False)
-    assert len(recording.of_type(VAULT_SECRET)) == 1
+    assert len(recording.of_type(VAULT_TYPE)) == 1
 
 
 # --- Kubernetes schemas -------------------------------------------------------------------
@@ -387,7 +360,7 @@ def test_chart_disabled_registers_no_release_and_outputs_are_fine() -> None:
 
 def test_namespace_is_privileged_for_the_cven_and_managed_by_tenantguard(full) -> None:
     recording, _ = full
-    metadata = only(recording, NAMESPACE).inputs["metadata"]
+    metadata = only(recording, NAMESPACE_TYPE).inputs["metadata"]
     assert metadata["name"] == "illumio-system"
     assert metadata["labels"] == ILLUMIO_NAMESPACE_LABELS
     assert metadata["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
@@ -398,7 +371,7 @@ def test_namespace_and_configmap_validate_against_kubernetes_schemas() -> None:
     recording, _ = onboard(
         make_args(kubelink={"enabled": True, "version": "5.1.0", "ca_bundle": CA_PEM})
     )
-    for type_ in (NAMESPACE, CONFIGMAP):
+    for type_ in (NAMESPACE_TYPE, CONFIGMAP):
         validate_manifest(only(recording, type_).inputs)
 
 
@@ -439,7 +412,7 @@ def failing(args: dict[str, Any]) -> tuple[Exception, Recording]:
         except Exception as exc:  # the error under test
             caught.append(exc)
 
-    recording = run_mocked(program, outputs_hook=pce_outputs)
+    recording = run(program)
     assert caught, "expected ClusterOnboarding to refuse these arguments"
     return caught[0], recording
 

@@ -13,11 +13,10 @@ from components.tenancy_models import PolicyRef
 from components.tenancy_validation import TenancyValidationError
 from tests.components.k8s_schema import validate_manifest
 from tests.components.kyverno_schema import validate_kyverno
-from tests.components.test_project import fake_outputs
+from tests.components.mocked import KYVERNO_TYPE, RELEASE_TYPE, run
+from tests.components.mocked import refused as refused_by
 from tests.pulumi_mocks import Recording, run_mocked
 
-KYVERNO_TYPE = "tenantguard:index:Kyverno"
-RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 NAME_LABEL = "kubernetes.io/metadata.name"
 BASELINE = [
     PolicyRef(name="disallow-privileged-containers"),
@@ -33,7 +32,7 @@ def build(**kwargs: Any) -> Recording:
         pulumi.export("status", kyverno.status)
         pulumi.export("namespace", kyverno.namespace)
 
-    return run_mocked(program, outputs_hook=fake_outputs)
+    return run(program)
 
 
 def policies(recording: Recording) -> list[Any]:
@@ -194,18 +193,7 @@ def test_outputs_follow_what_helm_reports_not_what_was_asked():
 
 
 def refused(**kwargs: Any) -> TenancyValidationError:
-    errors: list[TenancyValidationError] = []
-
-    def program() -> None:
-        try:
-            Kyverno("kyverno", KyvernoArgs(**kwargs))
-        except TenancyValidationError as error:
-            errors.append(error)
-
-    recording = run_mocked(program, outputs_hook=fake_outputs)
-    assert errors, "Kyverno was accepted"
-    assert recording.resources == []
-    return errors[0]
+    return refused_by(lambda: Kyverno("kyverno", KyvernoArgs(**kwargs)), TenancyValidationError)
 
 
 def test_unknown_policy_bad_parameters_and_duplicates_are_refused_before_anything_registers():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -14,74 +13,29 @@ from pydantic import ValidationError
 
 from components.illumio_labels import LabelRegistry
 from components.policies import render
-from components.project import (
-    ClusterEndpoint,
-    IllumioTarget,
-    Project,
-    ProjectArgs,
-    VaultTarget,
-    vault_path,
-)
-from components.tenancy_models import PlatformPolicy, ProjectSpec, TenantSpec
+from components.project import ClusterEndpoint, IllumioTarget, Project, ProjectArgs, VaultTarget
+from components.tenancy_models import ProjectSpec, TenantSpec
 from components.tenancy_validation import TenancyValidationError
 from tests.components.k8s_schema import validate_manifest
 from tests.components.kyverno_schema import validate_kyverno
-from tests.pulumi_mocks import Recording, run_mocked
+from tests.components.mocked import (
+    CLUSTER_HREF,
+    LABEL_TYPE,
+    PEM,
+    PLATFORM,
+    PROFILE_TYPE,
+    PROJECT_TYPE,
+    SECRET_TYPE,
+    SERVER,
+    VAULT_TYPE,
+    fake_token,
+    run,
+)
+from tests.components.mocked import refused as refused_by
+from tests.pulumi_mocks import Recording
 
-PROJECT_TYPE = "tenantguard:index:Project"
-LABEL_TYPE = "pulumi-python:dynamic/illumio:Label"
-PROFILE_TYPE = "pulumi-python:dynamic/illumio:ContainerWorkloadProfile"
-VAULT_TYPE = "vault:kv/secretV2:SecretV2"
-SECRET_TYPE = "kubernetes:core/v1:Secret"
-RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270"
-
-SERVER = "https://k8s.example.com:6443"
-PEM = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----"
-CLUSTER_HREF = "/orgs/1/container_clusters/0f6f2c5e"
-
-PLATFORM = PlatformPolicy.model_validate(
-    {
-        "imageAllowlist": ["ghcr.io/acme", "docker.io"],
-        "egressBaseline": ["10.0.0.0/8"],
-        "quotaMax": {"requests": {"cpu": "8", "memory": "16Gi"}, "pods": 40},
-        "allowClusterAdmin": False,
-    }
-)
-
-
-def fake_token(namespace: str, account: str) -> str:
-    """The token the fake token controller hands the account (distinct per account)."""
-    return f"token-{namespace}-{account}"
-
-
-def fake_outputs(args: Any) -> dict[str, Any] | None:
-    """What the real providers would add to the echoed inputs."""
-    inputs = args.inputs
-    if args.typ == SECRET_TYPE and inputs.get("type") == "kubernetes.io/service-account-token":
-        metadata = inputs["metadata"]
-        account = metadata["annotations"]["kubernetes.io/service-account.name"]
-        token = fake_token(metadata["namespace"], account)
-        return {"data": {"token": base64.b64encode(token.encode()).decode()}}
-    if args.typ == LABEL_TYPE:
-        return {"href": f"/orgs/1/labels/{inputs['key']}={inputs['value']}"}
-    if args.typ == PROFILE_TYPE:
-        cluster, namespace = inputs["container_cluster_href"], inputs["namespace"]
-        return {"href": f"{cluster}/container_workload_profiles/{namespace}"}
-    if args.typ == RELEASE_TYPE:
-        return {
-            "status": {
-                "name": inputs.get("name"),
-                "namespace": inputs.get("namespace"),
-                "chart": inputs.get("chart"),
-                "version": inputs.get("version"),
-                "appVersion": "v1.19.0",
-                "status": "deployed",
-                "revision": 1,
-            }
-        }
-    return None
 
 
 TENANT = TenantSpec.model_validate({"name": "acme", "labels": {"role": "web"}})
@@ -116,10 +70,6 @@ def args(**overrides: Any) -> ProjectArgs:
     }
     values.update(overrides)
     return ProjectArgs(**values)
-
-
-def run(make: Callable[[], Any]) -> Recording:
-    return run_mocked(make, outputs_hook=fake_outputs)
 
 
 def build(**overrides: Any) -> Recording:
@@ -322,9 +272,14 @@ def test_kubeconfigs_are_stored_in_vault_as_secret_inputs(recording: Recording):
 
 
 def test_vault_path_layout():
-    assert vault_path("tenantguard", "t", "p", "sa") == "tenantguard/tenants/t/p/sa"
-    assert vault_path("/a/b/", "t", "p", "sa") == "a/b/tenants/t/p/sa"
-    assert vault_path("", "t", "p", "sa") == "tenants/t/p/sa"
+    def path(prefix: str) -> str:
+        return VaultTarget(mount="kv", path_prefix=prefix).path("tenants", "t", "p", "sa")
+
+    assert path("tenantguard") == "tenantguard/tenants/t/p/sa"
+    assert path("/a/b/") == "a/b/tenants/t/p/sa"
+    assert path("") == "tenants/t/p/sa"
+    assert VaultTarget(mount="kv").path("clusters", "c") == "tenantguard/clusters/c"
+    assert VaultTarget(mount="kv", path_prefix="x").full_path("clusters", "c") == "kv/x/clusters/c"
 
 
 def test_no_vault_target_means_no_vault_secret_but_kubeconfigs_still_exported():
@@ -460,18 +415,7 @@ def test_custom_roles_make_a_role_or_bind_the_named_one():
 
 def refused(**overrides: Any) -> TenancyValidationError:
     """Build a Project that must be refused; assert nothing at all was registered."""
-    errors: list[TenancyValidationError] = []
-
-    def program() -> None:
-        try:
-            Project("acme-shop", args(**overrides))
-        except TenancyValidationError as error:
-            errors.append(error)
-
-    recording = run(program)
-    assert errors, "the project was accepted"
-    assert recording.resources == [], [r.name for r in recording.resources]
-    return errors[0]
+    return refused_by(lambda: Project("acme-shop", args(**overrides)), TenancyValidationError)
 
 
 def test_quota_above_the_ceiling_is_refused():
@@ -524,6 +468,18 @@ def test_unknown_policy_and_idle_profile_are_all_reported_together():
     assert len(error.problems) == 2
     assert "no-such-policy" in str(error)
     assert "cannot be 'idle'" in str(error)
+
+
+def test_idle_project_without_illumio_is_accepted():
+    recording = build(project=spec(enforcementMode="idle"), illumio=None)
+    assert recording.of_type(PROJECT_TYPE)
+    assert not recording.of_type(PROFILE_TYPE)
+
+
+def test_policy_listed_twice_is_refused_instead_of_registering_it_twice():
+    twice = [{"name": "disallow-latest-tag"}, {"name": "disallow-latest-tag"}]
+    error = refused(project=spec(policies=twice))
+    assert "policy 'disallow-latest-tag' is listed twice" in str(error)
 
 
 def test_default_request_above_default_limit_is_refused():

@@ -241,3 +241,60 @@ def test_allowlist_entries_the_image_policy_cannot_enforce_are_refused_where_wri
     tenant_level = problems_for([{"name": "acme", "imageAllowlist": [entry]}], PlatformPolicy())
     assert [q.path for q in tenant_level] == ["tenants[0].imageAllowlist[0]"]
     assert tenant_level[0].message.startswith("tenant 'acme': ")
+
+
+# --- Illumio profile rules: one place for the components and the stack loader --------------
+
+
+def test_idle_is_refused_for_a_managed_profile_and_fine_without_illumio():
+    tenants = [{"name": "acme", "projects": [{"name": "web", "enforcementMode": "idle"}]}]
+    p = only(problems_for(tenants))
+    assert p.path == "tenants[0].projects[0].enforcementMode"
+    assert "cannot be 'idle'" in p.message
+    assert p.message.endswith("allowed: visibility_only, full")
+    assert problems_for(tenants, illumio_profiles=False) == []
+
+
+def test_default_request_above_the_default_limit():
+    defaults = {"defaultRequest": {"memory": "1Gi"}, "defaultLimit": {"memory": "512Mi"}}
+    p = only(
+        problems_for(
+            [{"name": "acme", "projects": [{"name": "web", "containerDefaults": defaults}]}]
+        )
+    )
+    assert p.path == "tenants[0].projects[0].containerDefaults.defaultRequest.memory"
+    assert "default request 1Gi is above the default limit 512Mi" in p.message
+
+
+def test_tenant_label_on_a_platform_key_is_refused_whether_it_contradicts_or_repeats():
+    tenants = [
+        {"name": "acme", "labels": {"env": "dev", "bu": "retail"}},
+        {"name": "globex", "labels": {"env": "prod"}},
+    ]
+    problems = problems_for(
+        tenants, platform_labels={"env": "prod"}, platform_labels_path="cluster.illumio.labels"
+    )
+    assert [p.path for p in problems] == ["tenants[0].labels.env", "tenants[1].labels.env"]
+    assert "env=dev conflicts with the platform label env=prod" in problems[0].message
+    assert "env=prod repeats the platform label" in problems[1].message
+    for problem in problems:
+        assert "already assigned to every profile by cluster.illumio.labels" in problem.message
+    assert problems_for(tenants, platform_labels={"env": "prod"}, illumio_profiles=False) == []
+
+
+def test_platform_label_app_is_refused_once_at_its_own_path():
+    p = only(
+        problems_for(
+            [{"name": "acme"}, {"name": "globex"}],
+            platform_labels={"app": "shared"},
+            platform_labels_path="cluster.illumio.labels",
+        )
+    )
+    assert p.path == "cluster.illumio.labels.app"
+
+
+def test_a_policy_listed_twice_is_refused():
+    policies = [{"name": "disallow-latest-tag"}, {"name": "disallow-latest-tag"}]
+    p = only(problems_for([{"name": "acme", "projects": [{"name": "web", "policies": policies}]}]))
+    assert p.path == "tenants[0].projects[0].policies[1].name"
+    assert "policy 'disallow-latest-tag' is listed twice" in p.message

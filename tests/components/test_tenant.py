@@ -9,11 +9,11 @@ import pulumi
 import pytest
 
 from components.illumio_labels import LabelRegistry
-from components.project import ClusterEndpoint, IllumioTarget, VaultTarget
+from components.targets import ClusterEndpoint, IllumioTarget, VaultTarget
 from components.tenancy_models import PlatformPolicy, TenantSpec
 from components.tenancy_validation import TenancyValidationError
 from components.tenant import Tenant, TenantArgs
-from tests.components.test_project import (
+from tests.components.mocked import (
     CLUSTER_HREF,
     LABEL_TYPE,
     PEM,
@@ -21,12 +21,13 @@ from tests.components.test_project import (
     PROFILE_TYPE,
     PROJECT_TYPE,
     SERVER,
-    fake_outputs,
+    TENANT_TYPE,
     fake_token,
+    run,
 )
-from tests.pulumi_mocks import Recording, run_mocked
+from tests.components.mocked import refused as refused_by
+from tests.pulumi_mocks import Recording
 
-TENANT_TYPE = "tenantguard:index:Tenant"
 CLUSTER = ClusterEndpoint(server=SERVER, certificate_authority=PEM)
 PLATFORM_LABELS = {"env": "prod", "loc": "eu"}
 
@@ -59,10 +60,6 @@ def tenant_args(tenant: TenantSpec, **overrides: Any) -> TenantArgs:
     }
     values.update(overrides)
     return TenantArgs(**values)
-
-
-def run(program: Any) -> Recording:
-    return run_mocked(program, outputs_hook=fake_outputs)
 
 
 @pytest.fixture(scope="module")
@@ -157,18 +154,10 @@ def test_kyverno_handed_to_the_tenant_reaches_every_project_policy():
 
 
 def refused(tenant: TenantSpec, platform: PlatformPolicy = PLATFORM) -> TenancyValidationError:
-    errors: list[TenancyValidationError] = []
-
-    def program() -> None:
-        try:
-            Tenant(tenant.name, tenant_args(tenant, platform=platform))
-        except TenancyValidationError as error:
-            errors.append(error)
-
-    recording = run(program)
-    assert errors, "the tenant was accepted"
-    assert recording.resources == [], [r.name for r in recording.resources]
-    return errors[0]
+    return refused_by(
+        lambda: Tenant(tenant.name, tenant_args(tenant, platform=platform)),
+        TenancyValidationError,
+    )
 
 
 def with_project(**project: Any) -> TenantSpec:

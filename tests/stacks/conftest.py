@@ -7,10 +7,25 @@ from pathlib import Path
 
 import pytest
 
+CA_DATA = (
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJqakNDQVRPZ0F3SUJBZ0lVRzdpY3JERGg5NlVLdlUyNmZZ"
+    "ODJuYVBET1lzd0NnWUlLb1pJemowRUF3SXcKSERFYU1CZ0dBMVVFQXd3UmEzVmlaWEp1WlhSbGN5MWpZUzFrWlhZ"
+    "d0hoY05Nall4TVRJeU1UQTBOakUwV2hjTgpNell4TVRFNU1UQTBOakUwV2pBY01Sb3dHQVlEVlFRRERCRnJkV0ps"
+    "Y201bGRHVnpMV05oTFdSbGRqQlpNQk1HCkJ5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSEEwSUFCTW1jOFFDT2ZoMUR5"
+    "Wlc1MytxRVNiQk5jeWhma0l3Uk1pQ20KSHZUaDgxTHM0SUNGRWJnSmIvSWw5RzRPY21wdFRKTk9tT2Y4UkFxUWRw"
+    "K1M3VnFYK2ZhalV6QlJNQjBHQTFVZApEZ1FXQkJRWEZkcDMyeG83c2NkSlkzWEFXOUNuRjlPRnBUQWZCZ05WSFNN"
+    "RUdEQVdnQlFYRmRwMzJ4bzdzY2RKClkzWEFXOUNuRjlPRnBUQVBCZ05WSFJNQkFmOEVCVEFEQVFIL01Bb0dDQ3FH"
+    "U000OUJBTUNBMGtBTUVZQ0lRRFIKd2lNVGEvNFpEZ2tSUkRHUFErRlYxNitNU2xaY1VLdEFQOVc3SkMwUVVnSWhB"
+    "SkhhRXpaMGh3RWNCNFpCV2xUYQp4a3lWU25SRVZ4V3pFbVdIM0JPbEYwZkoKLS0tLS1FTkQgQ0VSVElGSUNBVEUt"
+    "LS0tLQo="
+)
+"""The dev example cluster's CA certificate, base64 PEM as in certificate-authority-data."""
+
 VALID_SPEC = """\
 cluster:
   name: test-cluster
   apiServer: https://k8s-api.test.internal.example:6443
+  caData: {ca_data}
   illumio:
     labels:
       env: test
@@ -49,7 +64,7 @@ tenants:
           requests:
             cpu: "2"
             memory: 2Gi
-"""
+""".replace("{ca_data}", CA_DATA)
 """Loads cleanly; tests derive each bad spec from it with `edit`."""
 
 

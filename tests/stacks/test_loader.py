@@ -393,6 +393,45 @@ def test_idle_project_is_refused(failing) -> None:
     assert problem.message.endswith("allowed: visibility_only, full")
 
 
+def test_tenant_label_repeating_a_platform_label(failing) -> None:
+    text = edit(VALID_SPEC, "  - name: beta\n", "  - name: beta\n    labels:\n      loc: lab\n")
+    problem = only(failing(text))
+    assert problem.path == "tenants[1].labels.loc"
+    assert problem.line == line_of(text, "- name: beta") + 2
+    assert "loc=lab repeats the platform label" in problem.message
+
+
+def test_default_request_above_default_limit(failing) -> None:
+    text = edit(
+        VALID_SPEC,
+        '            cpu: "1"\n',
+        '            cpu: "1"\n        containerDefaults:\n'
+        '          defaultRequest: {cpu: "2"}\n          defaultLimit: {cpu: "1"}\n',
+    )
+    problem = only(failing(text))
+    assert problem.path == "tenants[0].projects[0].containerDefaults.defaultRequest.cpu"
+    assert problem.line == line_of(text, "defaultRequest")
+    assert "default request 2 is above the default limit 1" in problem.message
+
+
+def test_service_accounts_need_the_cluster_ca_for_their_kubeconfigs(failing) -> None:
+    text = "\n".join(line for line in VALID_SPEC.splitlines() if "caData" not in line) + "\n"
+    problem = only(failing(text))
+    assert problem.path == "cluster.caData"
+    assert "tenant 'alpha', project 'web'" in problem.message
+    assert "allowed: the base64 of the cluster CA certificate" in problem.message
+
+
+def test_cluster_ca_may_be_left_out_when_no_project_has_service_accounts(
+    write_spec: Callable[..., Path],
+) -> None:
+    text = "\n".join(line for line in VALID_SPEC.splitlines() if "caData" not in line) + "\n"
+    text = edit(
+        text, "        serviceAccounts:\n          - name: deployer\n            role: edit\n", ""
+    )
+    assert load_file(write_spec(text)).cluster.ca_data is None
+
+
 # ------------------------------------------------------------------ policies (the library)
 
 
@@ -432,6 +471,18 @@ def test_bad_baseline_policy(failing) -> None:
     assert problem.path == "kyverno.baselinePolicies[0]"
     assert problem.line == line_of(text, "- name: restrict-image-registry")
     assert problem.message.startswith("baseline policy 'restrict-image-registry': ")
+
+
+def test_baseline_policy_listed_twice(failing) -> None:
+    text = edit(
+        VALID_SPEC,
+        "  failureAction: Audit\n",
+        "  failureAction: Audit\n  baselinePolicies:\n    - name: disallow-host-path\n"
+        "    - name: disallow-host-path\n",
+    )
+    problem = only(failing(text))
+    assert problem.path == "kyverno.baselinePolicies[1].name"
+    assert "baseline policy 'disallow-host-path' is listed twice" in problem.message
 
 
 def test_baseline_registry_outside_the_allowlist(failing) -> None:
