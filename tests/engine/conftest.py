@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,36 @@ import pytest
 from tests.engine.standin import EngineStandIn
 from tests.pce_emulator import PceEmulator
 from tests.providers.illumio.dynamic_host import stack_config
+
+
+def request_kind(path: str) -> str:
+    """Which PCE object a request path is about: cluster, profile, label, pairing_profile,
+    pairing_key, service_backend or job."""
+    for fragment, kind in (
+        ("/container_workload_profiles", "profile"),
+        ("/service_backends", "service_backend"),
+        ("/container_clusters", "cluster"),
+        ("/pairing_key", "pairing_key"),
+        ("/pairing_profiles", "pairing_profile"),
+        ("/labels", "label"),
+        ("/jobs", "job"),
+    ):
+        if fragment in path:
+            return kind
+    return "other"
+
+
+def requests_by_kind(emu: PceEmulator) -> dict[str, Counter[str]]:
+    """PCE requests since the last reset, per object kind and method: {"label": {"POST": 3}}."""
+    table: dict[str, Counter[str]] = {}
+    for request in emu.requests:
+        table.setdefault(request_kind(request.path), Counter())[request.method] += 1
+    return table
+
+
+def flat_counts(table: dict[str, Counter[str]]) -> dict[str, int]:
+    """{"label POST": 3, ...} for compact assertions and reports."""
+    return {f"{kind} {method}": n for kind, row in table.items() for method, n in row.items()}
 
 
 @pytest.fixture
