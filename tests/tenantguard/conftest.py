@@ -173,7 +173,7 @@ def _program_module_exists() -> bool:
         return False
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def platform_program() -> Callable[[], None]:
     """The program `render` runs: the real one when it exists, else the stand-in."""
     if _program_module_exists():
