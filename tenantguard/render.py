@@ -62,6 +62,7 @@ PLACEHOLDER_TOKEN = "<service-account token>"
 """What a token Secret's data.token decodes to in a render (the real one exists only later)."""
 
 _UNSAFE_SEGMENT = re.compile(r"[^A-Za-z0-9._@=+-]")
+STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class RenderError(Exception):
@@ -478,6 +479,11 @@ def render_stack(
     """
     import stacks
 
+    if not STACK_NAME.fullmatch(stack):
+        raise RenderError(
+            f"stack name {stack!r} is not allowed; allowed: letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit"
+        )
     directory = project_dir if project_dir is not None else find_project_dir()
     stack_config = load_stack_config(stack, directory)
     project = (project_name(directory) if directory is not None else None) or DEFAULT_PROJECT

@@ -380,6 +380,15 @@ def test_an_invalid_spec_renders_nothing(
     assert not target.exists()
 
 
+@pytest.mark.parametrize("stack", ["../escape", "a/b", ".hidden", ""])
+def test_a_stack_name_cannot_point_outside(
+    stack: str, tmp_path: Path, cli_program: None, capsys: pytest.CaptureFixture
+) -> None:
+    assert cli.main(["render", stack]) == 1
+    assert f"stack name {stack!r} is not allowed" in capsys.readouterr().err
+    assert not (REPO / "escape").exists()
+
+
 # ------------------------------------------------------------------- tree and config
 
 
