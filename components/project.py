@@ -74,11 +74,28 @@ class ProjectArgs(ProjectPlacement):
     project: ProjectSpec
 
 
+def kubeconfig_problems(tenant: TenantSpec, cluster: ClusterEndpoint) -> list[Problem]:
+    """Service accounts get kubeconfigs, which carry the cluster's CA: none without one."""
+    if cluster.certificate_authority is not None:
+        return []
+    return [
+        Problem(
+            f"tenants[0].projects[{j}].serviceAccounts",
+            f"tenant {tenant.name!r}, project {project.name!r}: service accounts get "
+            "kubeconfigs, which carry the cluster's CA; allowed: a cluster endpoint with a "
+            "certificate_authority, or no service accounts",
+        )
+        for j, project in enumerate(tenant.projects)
+        if project.service_accounts
+    ]
+
+
 def project_problems(
     tenant: TenantSpec,
     project: ProjectSpec,
     platform: PlatformPolicy,
     *,
+    cluster: ClusterEndpoint,
     platform_labels: Mapping[str, str],
     with_illumio: bool,
 ) -> list[Problem]:
@@ -92,15 +109,17 @@ def project_problems(
         siblings.append(project)
     mine = f"tenants[0].projects[{siblings.index(project)}]"
     scoped = tenant.model_copy(update={"projects": siblings})
+    problems = validate_tenants(
+        [scoped],
+        platform,
+        platform_labels=platform_labels,
+        check_policy=validate_parameters,
+        illumio_profiles=with_illumio,
+    )
+    problems += kubeconfig_problems(scoped, cluster)
     return [
         p
-        for p in validate_tenants(
-            [scoped],
-            platform,
-            platform_labels=platform_labels,
-            check_policy=validate_parameters,
-            illumio_profiles=with_illumio,
-        )
+        for p in problems
         if ".projects[" not in p.path or p.path.startswith(mine + ".") or p.path == mine
     ]
 
@@ -173,6 +192,7 @@ class Project(pulumi.ComponentResource):
             tenant,
             project,
             platform,
+            cluster=args.cluster,
             platform_labels=args.platform_labels,
             with_illumio=args.illumio is not None,
         )

@@ -31,12 +31,13 @@ class ClusterEndpoint(BaseModel):
     """How kubeconfigs reach the cluster: API server URL and CA (PEM or base64 PEM).
 
     Plain strings are checked here, before anything registers; Outputs when they resolve.
+    The CA may be left out only where no kubeconfig is made (no service accounts).
     """
 
     model_config = ARGS_CONFIG
 
     server: StrInput
-    certificate_authority: StrInput
+    certificate_authority: StrInput | None
     name: str = Field(default="kubernetes", min_length=1)
     """The cluster's name inside the kubeconfigs."""
 
@@ -51,7 +52,7 @@ class ClusterEndpoint(BaseModel):
 
     @field_validator("certificate_authority", mode="after")
     @classmethod
-    def _ca(cls, value: StrInput) -> StrInput:
+    def _ca(cls, value: StrInput | None) -> StrInput | None:
         if isinstance(value, str):
             certificate_authority_data(value)
         return value

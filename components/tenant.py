@@ -11,7 +11,7 @@ import pulumi
 
 from components.illumio_labels import LabelRegistry
 from components.policies import validate_parameters
-from components.project import Project, ProjectArgs, ProjectPlacement
+from components.project import Project, ProjectArgs, ProjectPlacement, kubeconfig_problems
 from components.targets import IllumioTarget
 from components.tenancy_models import TenantSpec
 from components.tenancy_validation import TenancyValidationError, validate_tenants
@@ -45,6 +45,7 @@ class Tenant(pulumi.ComponentResource):
             check_policy=validate_parameters,
             illumio_profiles=args.illumio is not None,
         )
+        problems += kubeconfig_problems(args.tenant, args.cluster)
         if problems:
             raise TenancyValidationError(problems)
         super().__init__(TYPE_TOKEN, name, None, opts)

@@ -233,3 +233,23 @@ def test_every_problem_is_listed_at_once():
         "tenants[0].projects[0].quota.pods",
         "tenants[0].projects[1].serviceAccounts[0].role",
     ]
+
+
+def test_service_accounts_without_a_cluster_ca_are_refused_before_anything_registers():
+    no_ca = ClusterEndpoint(server=SERVER, certificate_authority=None)
+    error = refused_by(
+        lambda: Tenant("acme", tenant_args(tenant_spec("acme"), cluster=no_ca)),
+        TenancyValidationError,
+    )
+    assert [p.path for p in error.problems] == [
+        "tenants[0].projects[0].serviceAccounts",
+        "tenants[0].projects[1].serviceAccounts",
+    ]
+    assert "kubeconfigs, which carry the cluster's CA" in str(error)
+
+
+def test_a_cluster_ca_is_not_needed_without_service_accounts():
+    tenant = TenantSpec.model_validate({"name": "acme", "projects": [{"name": "web"}]})
+    no_ca = ClusterEndpoint(server=SERVER, certificate_authority=None)
+    recording = run(lambda: Tenant("acme", tenant_args(tenant, cluster=no_ca)))
+    assert len(recording.of_type(PROJECT_TYPE)) == 1
