@@ -126,6 +126,19 @@ def refused(build: Callable[[], Any], error: type[Exception] = Exception) -> Any
     return caught[0]
 
 
+def failure_actions(recording: Recording) -> set[str]:
+    """What every Kyverno policy does on a violation: Audit, Deny (ValidatingPolicy's word
+    for Enforce) or Enforce (ClusterPolicy and Policy)."""
+    actions: set[str] = set()
+    for policy in recording.resources:
+        if "kyverno.io" in policy.type:
+            spec = policy.inputs["spec"]
+            if "validationActions" in spec:
+                actions.update(spec["validationActions"])
+            actions.update(rule["validate"]["failureAction"] for rule in spec.get("rules", []))
+    return actions
+
+
 def plaintext_strings(value: Any) -> Iterator[str]:
     """Every string in a recorded input that is NOT inside a secret-marked value."""
     if rpc.is_rpc_secret(value):

@@ -37,6 +37,7 @@ from tests.components.mocked import (
     TENANT_TYPE,
     VAULT_PROVIDER_TYPE,
     VAULT_TYPE,
+    failure_actions,
     fake_token,
     label_href,
     plaintext_strings,
@@ -162,19 +163,6 @@ def lab() -> Recording:
 def only(recording: Recording, type_: str) -> Registered:
     [resource] = recording.of_type(type_)
     return resource
-
-
-def failure_actions(recording: Recording) -> set[str]:
-    """What every Kyverno policy does on a violation: Audit, Deny (ValidatingPolicy's word
-    for Enforce) or Enforce (ClusterPolicy and Policy)."""
-    actions: set[str] = set()
-    for policy in recording.resources:
-        if "kyverno.io" in policy.type:
-            spec = policy.inputs["spec"]
-            if "validationActions" in spec:
-                actions.update(spec["validationActions"])
-            actions.update(rule["validate"]["failureAction"] for rule in spec.get("rules", []))
-    return actions
 
 
 def policies(recording: Recording, prefix: str) -> list[Registered]:

@@ -1,0 +1,5 @@
+"""The tenantguard Pulumi program (`pulumi up` runs this): see `tenantguard.program`."""
+
+from tenantguard.program import main
+
+main()
