@@ -25,7 +25,7 @@ from components.kubelink_values import (
     pce_host_port,
 )
 from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
-from components.targets import ARGS_CONFIG, StrInput, VaultTarget
+from components.targets import ARGS_CONFIG, StrInput, VaultTarget, secret_output
 from components.tenancy_models import DnsLabel, EnforcementMode, VisibilityLevel
 from providers.illumio import ContainerCluster, PairingKey, PairingProfile
 
@@ -114,14 +114,6 @@ class ClusterOnboardingArgs(BaseModel):
         return self.vault.full_path("clusters", self.cluster_name)
 
 
-def _secret_token(token: SecretStr | pulumi.Output[str] | None) -> pulumi.Output[str] | None:
-    if token is None:
-        return None
-    if isinstance(token, SecretStr):
-        return pulumi.Output.secret(token.get_secret_value())
-    return pulumi.Output.secret(token)
-
-
 class ClusterOnboarding(pulumi.ComponentResource):
     """A cluster registered in the PCE, paired, its credentials in Vault, Kubelink installed.
 
@@ -160,7 +152,7 @@ class ClusterOnboarding(pulumi.ComponentResource):
             f"{name}-cluster",
             name=args.cluster_name,
             description=args.description,
-            existing_token=_secret_token(args.existing_token),
+            existing_token=secret_output(args.existing_token),
             opts=pulumi.ResourceOptions(parent=self),
         )
         profile = PairingProfile(

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vault as vault
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 
 from components.cluster_onboarding import ClusterOnboarding
 from components.illumio_labels import LabelRegistry
@@ -27,14 +27,23 @@ from components.platform_plan import (
     project_key,
     vault_target,
 )
-from components.targets import ARGS_CONFIG, IllumioTarget, StrInput
+from components.targets import ARGS_CONFIG, IllumioTarget, SecretInput, secret_output
 from components.tenant import Tenant, TenantArgs
 from stacks.spec import PlatformSpec
 
 TYPE_TOKEN = "tenantguard:index:Platform"
 
-SecretInput = SecretStr | StrInput
-"""A secret handed in as a pydantic SecretStr, a plain string, or a (secret) Output."""
+OUTPUT_NAMES: tuple[str, ...] = (
+    "cluster_href",
+    "cluster_id",
+    "cluster_token",
+    "kyverno_version",
+    "kyverno_app_version",
+    "project_namespaces",
+    "project_profiles",
+    "project_kubeconfigs",
+)
+"""The Platform's outputs (attributes of the same names); the program exports them as is."""
 
 
 class PlatformArgs(BaseModel):
@@ -63,14 +72,6 @@ class PlatformArgs(BaseModel):
     existing_cluster_token: SecretInput | None = None
     """The token of a PCE container cluster that already exists under the spec's name."""
     psa_version: str = Field(default="latest", min_length=1)
-
-
-def _secret(value: SecretInput | None) -> pulumi.Output[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, SecretStr):
-        return pulumi.Output.secret(value.get_secret_value())
-    return pulumi.Output.secret(value)
 
 
 class Platform(pulumi.ComponentResource):
@@ -116,14 +117,14 @@ class Platform(pulumi.ComponentResource):
         own = pulumi.ResourceOptions(parent=self)
         self.kubernetes_provider = k8s.Provider(
             f"{name}-kubernetes",
-            kubeconfig=_secret(args.kubeconfig),
+            kubeconfig=secret_output(args.kubeconfig),
             context=args.kube_context,
             opts=own,
         )
         self.vault_provider = vault.Provider(
             f"{name}-vault",
             address=args.vault_address,
-            token=_secret(args.vault_token),
+            token=secret_output(args.vault_token),
             skip_child_token=args.vault_skip_child_token,
             opts=own,
         )
@@ -190,15 +191,4 @@ class Platform(pulumi.ComponentResource):
                 self.project_profiles[key] = project.profile_href
                 kubeconfigs[key] = project.kubeconfigs
         self.project_kubeconfigs = pulumi.Output.secret(kubeconfigs)
-        self.register_outputs(
-            {
-                "cluster_href": self.cluster_href,
-                "cluster_id": self.cluster_id,
-                "cluster_token": self.cluster_token,
-                "kyverno_version": self.kyverno_version,
-                "kyverno_app_version": self.kyverno_app_version,
-                "project_namespaces": self.project_namespaces,
-                "project_profiles": self.project_profiles,
-                "project_kubeconfigs": self.project_kubeconfigs,
-            }
-        )
+        self.register_outputs({name: getattr(self, name) for name in OUTPUT_NAMES})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from components.illumio_labels import LabelRegistry
 from components.kubeconfig import certificate_authority_data
@@ -24,7 +24,19 @@ and inputs never echoed in validation errors (they may hold secrets)."""
 StrInput = str | pulumi.Output
 """A plain string or a Pulumi Output of one."""
 
+SecretInput = SecretStr | StrInput
+"""A secret handed in as a pydantic SecretStr (never shown in a repr), a string or an Output."""
+
 DEFAULT_VAULT_PREFIX = "tenantguard"
+
+
+def secret_output(value: SecretInput | None) -> pulumi.Output[str] | None:
+    """`value` as a secret Output (None stays None), so it reaches the state encrypted."""
+    if value is None:
+        return None
+    if isinstance(value, SecretStr):
+        return pulumi.Output.secret(value.get_secret_value())
+    return pulumi.Output.secret(value)
 
 
 class ClusterEndpoint(BaseModel):

@@ -15,7 +15,7 @@ import pulumi
 from pydantic import ValidationError
 
 import stacks
-from components.platform import Platform, PlatformArgs
+from components.platform import OUTPUT_NAMES, Platform, PlatformArgs
 from components.tenancy_validation import TenancyValidationError
 from stacks.spec import PlatformSpec
 
@@ -168,15 +168,12 @@ def build(spec: PlatformSpec, connection: Connection) -> Platform:
 
 
 def export_outputs(platform: Platform) -> None:
-    """The stack outputs; the cluster token and kubeconfigs are secret."""
-    pulumi.export("cluster_href", platform.cluster_href)
-    pulumi.export("cluster_id", platform.cluster_id)
-    pulumi.export("cluster_token", pulumi.Output.secret(platform.cluster_token))
-    pulumi.export("kyverno_version", platform.kyverno_version)
-    pulumi.export("kyverno_app_version", platform.kyverno_app_version)
-    pulumi.export("project_namespaces", platform.project_namespaces)
-    pulumi.export("project_profiles", platform.project_profiles)
-    pulumi.export("project_kubeconfigs", pulumi.Output.secret(platform.project_kubeconfigs))
+    """The Platform's outputs as stack outputs; the cluster token and kubeconfigs stay secret.
+
+    Project maps are keyed `<tenant>/<project>`; kyverno_version is the chart's version.
+    """
+    for name in OUTPUT_NAMES:
+        pulumi.export(name, getattr(platform, name))
 
 
 def main(*, spec_directory: str | Path | None = None) -> Platform:

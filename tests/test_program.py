@@ -196,6 +196,16 @@ def test_an_unknown_spec_names_the_stacks_there_are(runner: str) -> None:
     assert "Traceback" not in str(error)
 
 
+def failing_spec(directory: Path, text: str) -> pulumi.RunError:
+    """Run the program on spec `text` (as `<directory>/broken.yaml`), expecting a RunError."""
+    (directory / "broken.yaml").write_text(text)
+    return failing(
+        lambda: program.main(spec_directory=directory),
+        stack="dev",
+        config={**CONFIG, "tenantguard:spec": "broken"},
+    )
+
+
 def test_a_bad_spec_surfaces_every_problem_with_file_and_line(tmp_path: Path) -> None:
     text = (REPO / "stacks" / "dev.yaml").read_text()
     text = text.replace(
@@ -204,24 +214,12 @@ def test_a_bad_spec_surfaces_every_problem_with_file_and_line(tmp_path: Path) ->
         1,
     )
     text = text.replace("  ha: false\n", "  ha: maybe\n")
-    (tmp_path / "broken.yaml").write_text(text)
-    error = failing(
-        lambda: program.main(spec_directory=tmp_path),
-        stack="dev",
-        config={**CONFIG, "tenantguard:spec": "broken"},
-    )
-    message = str(error)
+    message = str(failing_spec(tmp_path, text))
     assert message.startswith("1 problem in the stack spec")
     assert f"{tmp_path / 'broken.yaml'}:" in message
     assert "kyverno.ha" in message and "allowed: true or false" in message
     # once the schema passes, the rules across sections report too
-    fixed = text.replace("  ha: maybe\n", "  ha: false\n")
-    (tmp_path / "broken.yaml").write_text(fixed)
-    error = failing(
-        lambda: program.main(spec_directory=tmp_path),
-        stack="dev",
-        config={**CONFIG, "tenantguard:spec": "broken"},
-    )
+    error = failing_spec(tmp_path, text.replace("  ha: maybe\n", "  ha: false\n"))
     assert "tenants[0].projects[1].enforcementMode" in str(error)
     assert "cannot be 'idle'" in str(error)
 

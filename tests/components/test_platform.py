@@ -13,7 +13,7 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from components.platform import Platform, PlatformArgs
+from components.platform import OUTPUT_NAMES, Platform, PlatformArgs
 from components.platform_plan import PlatformValidationError
 from components.tenancy_validation import TenancyValidationError
 from stacks import PlatformSpec
@@ -134,22 +134,10 @@ def platform_args(spec: PlatformSpec | None = None, **overrides: Any) -> Platfor
     return PlatformArgs(**values)
 
 
-OUTPUTS = (
-    "cluster_href",
-    "cluster_id",
-    "cluster_token",
-    "kyverno_version",
-    "kyverno_app_version",
-    "project_namespaces",
-    "project_profiles",
-    "project_kubeconfigs",
-)
-
-
 def build(args: PlatformArgs | None = None) -> Recording:
     def program() -> None:
         platform = Platform("lab", args or platform_args())
-        for name in OUTPUTS:
+        for name in OUTPUT_NAMES:
             pulumi.export(name, getattr(platform, name))
 
     return run(program)
