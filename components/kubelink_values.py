@@ -7,7 +7,6 @@ as one secret Output; nothing here logs or prints a value.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -15,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from components.helm_values import deep_merge
 
 ILLUMIO_CHART = "oci://quay.io/illumio/illumio"
 ILLUMIO_NAMESPACE = "illumio-system"
@@ -101,17 +102,6 @@ def pce_host_port(pce_url: str) -> str:
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     return f"{host}:{port}"
-
-
-def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """`base` with `extra` merged in: maps merge key by key, anything else is replaced (as Helm)."""
-    merged = copy.deepcopy(dict(base))
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 class KubelinkSettings(BaseModel):

@@ -20,7 +20,8 @@ from components.kyverno_values import (
     excluded_namespaces,
     kyverno_values,
 )
-from components.policies import render, validate_parameters
+from components.policies import validate_parameters
+from components.policy_resources import policy_resources
 from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
 from components.tenancy_models import DnsLabel, FailureAction, PolicyApi, PolicyRef
 from components.tenancy_validation import Problem, TenancyValidationError
@@ -121,24 +122,14 @@ class Kyverno(pulumi.ComponentResource):
             timeout=args.timeout_seconds,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
-        self.policies: list[k8s.apiextensions.CustomResource] = []
-        for ref in args.policies:
-            manifest = render(
-                ref.name,
-                ref.parameters,
-                api=args.policy_api,
-                failure_action=args.failure_action,
-            )
-            self.policies.append(
-                k8s.apiextensions.CustomResource(
-                    f"{name}-policy-{ref.name}",
-                    api_version=manifest["apiVersion"],
-                    kind=manifest["kind"],
-                    metadata=manifest["metadata"],
-                    spec=manifest.get("spec"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
-                )
-            )
+        self.policies = policy_resources(
+            name,
+            args.policies,
+            parent=self,
+            depends_on=[self.release],
+            api=args.policy_api,
+            failure_action=args.failure_action,
+        )
 
         status = self.release.status
         self.namespace = namespace.metadata["name"]

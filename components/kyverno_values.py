@@ -8,9 +8,10 @@ The keys are the chart's own (`admissionController.replicas`,
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from components.helm_values import deep_merge
 
 CHART_NAME = "kyverno"
 CHART_REPOSITORY = "https://kyverno.github.io/kyverno/"
@@ -81,18 +82,6 @@ def exclusion_values(namespaces: Iterable[str]) -> dict[str, Any]:
             "resourceFiltersIncludeNamespaces": names,
         }
     }
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """A new dict: mappings merge key by key, anything else in `override` replaces `base`."""
-    merged: dict[str, Any] = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        current = merged.get(key)
-        if isinstance(current, Mapping) and isinstance(value, Mapping):
-            merged[key] = deep_merge(current, value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def _ensure_exclusions(values: dict[str, Any], namespaces: list[str]) -> dict[str, Any]:

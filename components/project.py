@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from components.illumio_labels import LabelRegistry
 from components.kubeconfig import build_kubeconfig, token_from_secret_data
-from components.policies import render, validate_parameters
+from components.policies import validate_parameters
+from components.policy_resources import policy_resources
 from components.project_manifests import (
     Manifest,
     project_manifests,
@@ -254,25 +255,15 @@ class Project(pulumi.ComponentResource):
         policy_deps: list[pulumi.Resource] = [namespace]
         if args.kyverno is not None:
             policy_deps.append(args.kyverno)
-        self.policies: list[k8s.apiextensions.CustomResource] = []
-        for ref in policy_refs:
-            rendered = render(
-                ref.name,
-                ref.parameters,
-                namespace=namespace_name,
-                api=args.policy_api,
-                failure_action=args.failure_action,
-            )
-            self.policies.append(
-                k8s.apiextensions.CustomResource(
-                    f"{name}-policy-{ref.name}",
-                    api_version=rendered["apiVersion"],
-                    kind=rendered["kind"],
-                    metadata=rendered["metadata"],
-                    spec=rendered.get("spec"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=policy_deps),
-                )
-            )
+        self.policies = policy_resources(
+            name,
+            policy_refs,
+            parent=self,
+            depends_on=policy_deps,
+            api=args.policy_api,
+            failure_action=args.failure_action,
+            namespace=namespace_name,
+        )
 
         self.profile: ContainerWorkloadProfile | None = None
         self.profile_href = None

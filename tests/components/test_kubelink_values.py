@@ -9,6 +9,7 @@ import pulumi
 import pytest
 from pydantic import ValidationError
 
+from components.helm_values import deep_merge
 from components.kubelink_values import (
     CA_CONFIGMAP_KEY,
     CA_CONFIGMAP_NAME,
@@ -16,7 +17,6 @@ from components.kubelink_values import (
     ILLUMIO_CHART,
     KubelinkSettings,
     ca_configmap_manifest,
-    deep_merge,
     kubelink_values_output,
     pce_host_port,
     render_values,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from components.helm_values import deep_merge
 from components.kyverno_values import (
     DEFAULT_CHART_VERSION,
     NAMESPACE_NAME_LABEL,
     KyvernoValuesError,
-    deep_merge,
     excluded_namespaces,
     kyverno_values,
 )

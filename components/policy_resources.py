@@ -1,0 +1,47 @@
+"""Registers library policies as Kyverno custom resources (for Kyverno and Project)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.policies import render
+from components.tenancy_models import FailureAction, PolicyApi, PolicyRef
+
+
+def policy_resources(
+    prefix: str,
+    refs: Sequence[PolicyRef],
+    *,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource],
+    api: PolicyApi,
+    failure_action: FailureAction,
+    namespace: str | None = None,
+) -> list[k8s.apiextensions.CustomResource]:
+    """One CustomResource per policy, named `<prefix>-policy-<template>`, after `depends_on`.
+
+    `namespace=None` gives the cluster-wide kinds; a namespace gives the namespaced ones.
+    """
+    resources: list[k8s.apiextensions.CustomResource] = []
+    for ref in refs:
+        manifest = render(
+            ref.name,
+            ref.parameters,
+            namespace=namespace,
+            api=api,
+            failure_action=failure_action,
+        )
+        resources.append(
+            k8s.apiextensions.CustomResource(
+                f"{prefix}-policy-{ref.name}",
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest.get("spec"),
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+            )
+        )
+    return resources
