@@ -1,7 +1,7 @@
 """The `tenantguard` command line: validate and render stacks, browse policies, look at the PCE.
 
     tenantguard validate STACK [--stacks-dir DIR]
-    tenantguard render STACK [--out DIR] [--project-dir DIR]
+    tenantguard render STACK [--out DIR] [--project-dir DIR] [--stacks-dir DIR]
     tenantguard policies list [--output table|json]
     tenantguard policies show NAME [--param k=v ...] [--api ...] [--namespace NS]
                                    [--failure-action Audit|Enforce]
@@ -66,14 +66,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     """Render a stack offline into files; print the resource tree and a summary."""
+    import pulumi
+
     from stacks import SpecError
     from tenantguard.render import RenderError, render_stack
     from tenantguard.stack_config import StackConfigError
 
     out = Path(args.out) if args.out else None
     project_dir = Path(args.project_dir) if args.project_dir else None
+    stacks_dir = Path(args.stacks_dir) if args.stacks_dir else None
     try:
-        result = render_stack(args.stack, out_dir=out, project_dir=project_dir)
+        result = render_stack(
+            args.stack, out_dir=out, project_dir=project_dir, stacks_dir=stacks_dir
+        )
     except SpecError as exc:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
@@ -82,7 +87,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    except (RenderError, StackConfigError) as exc:
+    except (RenderError, StackConfigError, pulumi.RunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # the program failed under mocks: say so without a traceback
@@ -224,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--project-dir",
         help="the Pulumi project directory holding Pulumi.<STACK>.yaml "
         "(default: the nearest one holding Pulumi.yaml)",
+    )
+    render.add_argument(
+        "--stacks-dir", help="directory holding the spec <STACK>.yaml (default: the stacks package)"
     )
     render.set_defaults(handler=cmd_render)
 

@@ -21,6 +21,7 @@ the files that marker lists, and a non-empty unmarked directory is never touched
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections import Counter
@@ -45,6 +46,8 @@ DEFAULT_PROJECT = "tenantguard"
 SPEC_KEY = "tenantguard:spec"
 OFFLINE_DEFAULTS: dict[str, str] = {
     "illumio:pceUrl": "https://pce.offline.invalid:8443",
+    "kubernetes:context": "tenantguard-offline-render",
+    "vault:address": "https://vault.offline.invalid:8200",
 }
 """Config used when the stack file does not set it: valid, but pointing nowhere."""
 
@@ -161,13 +164,14 @@ def placeholder_outputs(args: MockResourceArgs) -> dict[str, Any] | None:
     return None
 
 
-def default_program() -> Callable[[], Any]:
-    """tenantguard's Pulumi program (`tenantguard.program.main`)."""
-    try:
-        from tenantguard.program import main
-    except ImportError as exc:
-        raise RenderError(f"the tenantguard program cannot be imported: {exc}") from None
-    return main
+def default_program(stacks_dir: Path | None = None) -> Callable[[], Any]:
+    """tenantguard's Pulumi program (`tenantguard.program.main`), reading specs from
+    `stacks_dir` when given."""
+    from tenantguard.program import main
+
+    if stacks_dir is None:
+        return main
+    return functools.partial(main, spec_directory=stacks_dir)
 
 
 # --------------------------------------------------------------------- pure rendering
@@ -468,11 +472,15 @@ def render_stack(
     *,
     out_dir: Path | None = None,
     project_dir: Path | None = None,
+    stacks_dir: Path | None = None,
     program: Callable[[], Any] | None = None,
     config_overrides: Mapping[str, str] | None = None,
     outputs_hook: OutputsHook | None = None,
 ) -> RenderResult:
     """Render `stack` offline into `out_dir` (default `./render/<stack>`).
+
+    `stacks_dir` is where the spec is read from (default: the `stacks` package);
+    `program`, `config_overrides` and `outputs_hook` let tests swap what runs and answers.
 
     The spec is validated first (SpecError lists every problem) and every file is built
     in memory before the directory is touched, so a failed render leaves it as it was.
@@ -488,9 +496,9 @@ def render_stack(
     stack_config = load_stack_config(stack, directory)
     project = (project_name(directory) if directory is not None else None) or DEFAULT_PROJECT
     config = offline_config(stack, stack_config.values, config_overrides)
-    stacks.load(config[SPEC_KEY])
+    stacks.load(config[SPEC_KEY], directory=stacks_dir)
     recording = run_mocked(
-        program or default_program(),
+        program or default_program(stacks_dir),
         outputs_hook=outputs_hook or placeholder_outputs,
         config=config,
         stack=stack,

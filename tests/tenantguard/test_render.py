@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -83,9 +87,8 @@ def dev_out(tmp_path_factory: pytest.TempPathFactory, platform_program: Callable
 
 
 @pytest.fixture
-def cli_program(monkeypatch: pytest.MonkeyPatch, platform_program: Callable[[], None]) -> None:
-    """Make `tenantguard render` (the CLI, in-process) run the platform program."""
-    monkeypatch.setattr(render_module, "default_program", lambda: platform_program)
+def cli_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run `tenantguard render` in-process from the repository root, like a user would."""
     monkeypatch.chdir(REPO)
 
 
@@ -356,7 +359,7 @@ def test_a_failed_render_leaves_the_previous_one_untouched(
     def broken() -> None:
         raise RuntimeError("the program broke")
 
-    monkeypatch.setattr(render_module, "default_program", lambda: broken)
+    monkeypatch.setattr(render_module, "default_program", lambda stacks_dir=None: broken)
     monkeypatch.chdir(REPO)
     assert cli.main(["render", "dev", "--out", str(target)]) == 1
     err = capsys.readouterr().err
@@ -387,6 +390,39 @@ def test_a_stack_name_cannot_point_outside(
     assert cli.main(["render", stack]) == 1
     assert f"stack name {stack!r} is not allowed" in capsys.readouterr().err
     assert not (REPO / "escape").exists()
+
+
+def test_stacks_dir_and_offline_defaults_without_a_stack_file(
+    tmp_path: Path, cli_program: None, capsys: pytest.CaptureFixture
+) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    shutil.copy(REPO / "stacks" / "dev.yaml", specs / "lab.yaml")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: tenantguard\n")
+    argv = ["render", "lab", "--stacks-dir", str(specs), "--project-dir", str(project)]
+    assert cli.main([*argv, "--out", str(tmp_path / "out")]) == 0, capsys.readouterr().err
+    namespace = load(tmp_path / "out" / "kubernetes" / "_cluster" / "Namespace-payments-api.yaml")
+    assert namespace["metadata"]["name"] == "payments-api"
+    assert "lab" in capsys.readouterr().out
+
+
+def test_python_dash_m_render_is_the_same_in_any_process(tmp_path: Path, dev_out: Path) -> None:
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed-{seed}"
+        result = subprocess.run(
+            [sys.executable, "-m", "tenantguard", "render", "dev", "--out", str(out)],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[-1] == f"Wrote {len(files_under(out)) - 1} files to {out}"
+        assert files_under(out) == files_under(dev_out)
 
 
 # ------------------------------------------------------------------- tree and config
