@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 EXIT_OK = 0
@@ -135,44 +135,45 @@ def cmd_policies_show(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------- pce
 
 
-def _pce(args: argparse.Namespace, command_factory_name: str, *factory_args: object) -> int:
-    from tenantguard import pce_commands
+def _run_pce(args: argparse.Namespace, command: Callable[..., None]) -> int:
+    from tenantguard.pce_commands import PceOptions, run
 
-    options = pce_commands.PceOptions(
+    options = PceOptions(
         output=args.output,
         stack=args.stack,
         project_dir=Path(args.project_dir) if args.project_dir else None,
     )
-    factory = getattr(pce_commands, command_factory_name)
-    command = factory(*factory_args) if factory_args else factory
-    return pce_commands.run(options, command)
+    return run(options, command)
 
 
 def cmd_pce_clusters_list(args: argparse.Namespace) -> int:
-    return _pce(args, "clusters_list")
+    from tenantguard.pce_commands import clusters_list
+
+    return _run_pce(args, clusters_list)
 
 
 def cmd_pce_clusters_get(args: argparse.Namespace) -> int:
-    return _pce(args, "clusters_get", args.name)
+    from tenantguard.pce_commands import clusters_get
+
+    return _run_pce(args, clusters_get(args.name))
 
 
 def cmd_pce_profiles(args: argparse.Namespace) -> int:
-    return _pce(args, "profiles", args.cluster)
+    from tenantguard.pce_commands import profiles
+
+    return _run_pce(args, profiles(args.cluster))
 
 
 def cmd_pce_labels(args: argparse.Namespace) -> int:
-    from tenantguard import pce_commands
+    from tenantguard.pce_commands import labels
 
-    options = pce_commands.PceOptions(
-        output=args.output,
-        stack=args.stack,
-        project_dir=Path(args.project_dir) if args.project_dir else None,
-    )
-    return pce_commands.run(options, pce_commands.labels(args.key))
+    return _run_pce(args, labels(args.key))
 
 
 def cmd_pce_backends(args: argparse.Namespace) -> int:
-    return _pce(args, "backends", args.cluster)
+    from tenantguard.pce_commands import backends
+
+    return _run_pce(args, backends(args.cluster))
 
 
 # ------------------------------------------------------------------------------- parser

@@ -257,6 +257,8 @@ def test_planted_secrets_reach_the_resources_but_no_file(
     )
     flowed = json.dumps([r.inputs for r in recording.resources])
     assert PLANTED_TOKEN in flowed and PLANTED_CODE in flowed and PLANTED_SA_TOKEN in flowed
+    for key in ("vault:token", "kubernetes:kubeconfig"):
+        assert json.dumps(PLANTED_CONFIG[key])[1:-1] in flowed, f"{key} reaches a provider"
 
     result = render_stack(
         "dev",
