@@ -345,3 +345,16 @@ def test_python_dash_m_runs_the_cli_as_a_subprocess(seeded: Seed) -> None:
     assert missing.returncode == 1
     assert missing.stderr.startswith("error: cluster 'nope' not found; known clusters:")
     assert "Traceback" not in missing.stderr
+
+
+def test_terminal_control_characters_from_the_pce_are_neutralised(
+    seeded: Seed, capsys: pytest.CaptureFixture
+) -> None:
+    with PceClient(PceSettings.load(env=os.environ)) as client:
+        client.create_container_cluster("lab", "clears the screen \x1b[2J\x1b[31mred")
+    code, out, _ = run(["pce", "clusters", "get", "lab"], capsys)
+    assert code == 0
+    assert "\x1b" not in out
+    assert "clears the screen ?[2J?[31mred" in out
+    code, out, _ = run(["pce", "clusters", "get", "lab", "-o", "json"], capsys)
+    assert json.loads(out)["description"] == "clears the screen \x1b[2J\x1b[31mred"
