@@ -135,10 +135,9 @@ class StackState:
         return self.resources.get(urn)
 
     def of_type(self, type_: str) -> list[ResourceState]:
-        """Every resource whose type token is `type_` (or ends with `:type_`)."""
-        return [
-            r for r in self.resources.values() if r.type == type_ or r.type.endswith(":" + type_)
-        ]
+        """Every resource whose type token is `type_` or ends with it (`illumio:Label`)."""
+        suffixes = ("/" + type_, ":" + type_)
+        return [r for r in self.resources.values() if r.type == type_ or r.type.endswith(suffixes)]
 
     def named(self, name: str) -> ResourceState:
         """The one resource with this logical name."""

@@ -1,0 +1,265 @@
+"""The whole tenantguard program (`tenantguard.program.main`) through the engine stand-in,
+against the PCE emulator: what `pulumi up` / `destroy` do to the PCE for a real stack spec.
+
+The spec is written to a temporary stacks directory (`main(spec_directory=...)`) and named
+by `tenantguard:spec`, as a user's `Pulumi.<stack>.yaml` would name it. Kubernetes, Vault
+and Helm resources only echo their inputs here; the PCE side is real HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.runtime import rpc
+
+from tenantguard.program import main
+from tests.engine.conftest import flat_counts, requests_by_kind
+from tests.engine.standin import EngineStandIn, RunResult
+from tests.pce_emulator import PceEmulator
+
+STACK = "e2e"
+CLUSTER = "e2e-eu1"
+VAULT_TOKEN = "hvs.e2e-vault-token-5f4e3d2c"
+KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n"
+CA_DATA = base64.b64encode(
+    b"-----BEGIN CERTIFICATE-----\n"
+    b"MIIBjjCCATOgAwIBAgIUG7icrDDh96UKvU26fY82naPDOYswCgYIKoZIzj0EAwIw\n"
+    b"-----END CERTIFICATE-----\n"
+).decode()
+
+SPEC = f"""\
+cluster:
+  name: {CLUSTER}
+  description: engine stand-in end-to-end cluster
+  apiServer: https://k8s-api.e2e.example:6443
+  caData: {CA_DATA}
+  illumio:
+    enforcementMode: visibility_only
+    labels:
+      env: e2e
+      loc: lab
+  kubelink:
+    enabled: true
+    version: 5.3.0
+kyverno:
+  enabled: true
+  chartVersion: 3.9.0
+  baselinePolicies:
+    - name: disallow-privileged-containers
+vault:
+  mount: secret
+  pathPrefix: tenantguard/e2e
+tenants:
+  - name: shop
+    projects:
+      - name: web
+        labelRestrictions:
+          role: [web, worker]
+        serviceAccounts:
+          - name: deployer
+            role: edit
+      - name: db
+        enforcementMode: {{db_mode}}
+        labelRestrictions:
+          role: [db]
+"""
+API_PROJECT = """\
+      - name: api
+        labelRestrictions:
+          role: [web, api]
+"""
+
+
+def write_spec(directory: Path, *, db_mode: str = "full", with_api: bool = False) -> None:
+    """`<directory>/e2e.yaml`: one tenant, two projects (a third with `with_api`)."""
+    text = SPEC.format(db_mode=db_mode) + (API_PROJECT if with_api else "")
+    (directory / f"{STACK}.yaml").write_text(text)
+
+
+@pytest.fixture
+def spec_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "stacks"
+    directory.mkdir()
+    write_spec(directory)
+    return directory
+
+
+@pytest.fixture
+def engine(emu: PceEmulator, make_engine: Callable[..., EngineStandIn]) -> EngineStandIn:
+    """The stack's config as `pulumi config set` leaves it; loc=lab already exists in the PCE."""
+    emu.add_label("loc", "lab")
+    return make_engine(
+        **{
+            "tenantguard:spec": STACK,
+            "kubernetes:kubeconfig": rpc.wrap_rpc_secret(KUBECONFIG),
+            "vault:address": "https://vault.e2e.example:8200",
+            "vault:token": rpc.wrap_rpc_secret(VAULT_TOKEN),
+        }
+    )
+
+
+def program(spec_dir: Path) -> Callable[[], Any]:
+    return lambda: main(spec_directory=spec_dir)
+
+
+def expected_labels(*, with_api: bool = False) -> list[tuple[str, str]]:
+    labels = [("env", "e2e"), ("loc", "lab"), ("app", "shop")]
+    labels += [("role", "web"), ("role", "worker"), ("role", "db")]
+    return sorted(labels + ([("role", "api")] if with_api else []))
+
+
+def assert_pce_holds_the_spec(
+    emu: PceEmulator, result: RunResult, *, db_mode: str = "full", with_api: bool = False
+) -> None:
+    """Exactly the PCE objects the spec implies, with no duplicates."""
+    [cluster_href] = list(emu.clusters)
+    assert emu.clusters[cluster_href]["name"] == CLUSTER
+    assert result.exports["cluster_href"] == cluster_href
+    assert sorted((lb["key"], lb["value"]) for lb in emu.labels.values()) == expected_labels(
+        with_api=with_api
+    )
+    [pairing] = list(emu.pairing_profiles.values())
+    assert pairing["name"] == f"{CLUSTER}-pairing"
+    assert len(emu.activation_codes(pairing["href"])) == 1, "one pairing key, never re-minted"
+
+    profiles = {p["namespace"]: p for p in emu.profiles.values()}
+    namespaces = ["shop-web", "shop-db"] + (["shop-api"] if with_api else [])
+    assert sorted(profiles, key=str) == sorted([None, *namespaces], key=str)
+    assert result.exports["project_profiles"] == {
+        f"shop/{ns.removeprefix('shop-')}": profiles[ns]["href"] for ns in namespaces
+    }
+    assert profiles["shop-db"]["enforcement_mode"] == db_mode
+    href = {(lb["key"], lb["value"]): h for h, lb in emu.labels.items()}
+    web_rules = {entry["key"]: entry for entry in profiles["shop-web"]["labels"]}
+    assert web_rules["app"]["assignment"]["href"] == href[("app", "shop")]
+    assert web_rules["env"]["assignment"]["href"] == href[("env", "e2e")]
+    assert sorted(r["href"] for r in web_rules["role"]["restriction"]) == sorted(
+        [href[("role", "web")], href[("role", "worker")]]
+    )
+
+
+def test_first_up_creates_exactly_the_objects_the_spec_implies(emu, engine, spec_dir) -> None:
+    emu.reset_counts()
+    planned = engine.preview(program(spec_dir))
+    assert emu.count() == 0, "a preview makes no PCE request"
+    assert planned.count("Create") == 0 and len(engine.state) == 0
+
+    result = engine.up(program(spec_dir))
+
+    assert_pce_holds_the_spec(emu, result)
+    assert flat_counts(requests_by_kind(emu)) == {
+        "cluster GET": 1,
+        "cluster POST": 1,
+        "pairing_profile POST": 1,
+        "pairing_key POST": 1,
+        "label POST": 6,  # loc=lab answers 406 (it exists) ...
+        "label GET": 1,  # ... and is looked up, not created
+        "profile GET": 2,
+        "profile POST": 2,
+    }
+    assert result.count("Create") == 11  # cluster, pairing profile + key, 6 labels, 2 profiles
+
+
+def test_second_up_makes_no_pce_request_and_changes_nothing(emu, engine, spec_dir) -> None:
+    engine.up(program(spec_dir))
+    emu.reset_counts()
+
+    result = engine.up(program(spec_dir))
+
+    assert emu.count() == 0, flat_counts(requests_by_kind(emu))
+    assert result.changed() == []
+    assert set(result.methods()) == {"Configure", "Check", "Diff"}
+
+
+def test_refresh_reads_back_what_up_stored_and_changes_nothing(emu, engine, spec_dir) -> None:
+    engine.up(program(spec_dir))
+    emu.reset_counts()
+
+    engine.refresh()
+    assert flat_counts(requests_by_kind(emu)) == {
+        "cluster GET": 1,
+        "label GET": 6,
+        "pairing_profile GET": 2,
+        "profile GET": 2,
+    }
+
+    emu.reset_counts()
+    assert engine.up(program(spec_dir)).changed() == []
+    assert emu.count() == 0, "what refresh read matches what up wants: no perpetual diff"
+
+
+def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
+    emu, engine, spec_dir
+) -> None:
+    engine.up(program(spec_dir))
+
+    emu.reset_counts()
+    write_spec(spec_dir, db_mode="visibility_only")
+    mode = engine.up(program(spec_dir))
+    assert mode.ops("update") == ["platform-shop-db-profile"]
+    assert flat_counts(requests_by_kind(emu)) == {"profile PUT": 1}
+
+    emu.reset_counts()
+    write_spec(spec_dir, db_mode="visibility_only", with_api=True)
+    added = engine.up(program(spec_dir))
+    assert added.count("Create") == 2 and added.count("Update") == added.count("Delete") == 0
+    dynamic_created = [s.name for s in added.steps if s.op == "create" and "dynamic" in s.type]
+    assert sorted(dynamic_created) == ["label-role-api", "platform-shop-api-profile"]
+    assert all("shop-api" in s.name or s.name == "label-role-api" for s in added.changed())
+    assert flat_counts(requests_by_kind(emu)) == {
+        "label POST": 1,  # role=api is new; role=web is shared with shop-web
+        "profile GET": 1,
+        "profile POST": 1,
+    }
+    assert_pce_holds_the_spec(emu, added, db_mode="visibility_only", with_api=True)
+
+    emu.reset_counts()
+    write_spec(spec_dir, db_mode="visibility_only")
+    removed = engine.up(program(spec_dir))
+    assert sorted(s.name for s in removed.steps if s.op == "delete" and "dynamic" in s.type) == [
+        "label-role-api",
+        "platform-shop-api-profile",
+    ]
+    assert flat_counts(requests_by_kind(emu)) == {"profile DELETE": 1, "label DELETE": 1}
+    assert_pce_holds_the_spec(emu, removed, db_mode="visibility_only")
+
+    emu.reset_counts()
+    engine.destroy()
+    assert len(engine.state) == 0
+    assert emu.clusters == {} and emu.profiles == {} and emu.pairing_profiles == {}
+    assert [(lb["key"], lb["value"]) for lb in emu.labels.values()] == [("loc", "lab")]
+    assert flat_counts(requests_by_kind(emu)) == {
+        "profile DELETE": 2,
+        "label DELETE": 5,  # all but loc=lab, which this stack only used
+        "pairing_profile DELETE": 1,
+        "cluster DELETE": 1,
+    }
+    assert all(r.status == 204 for r in emu.requests), "no refused or failed delete"
+
+
+def test_secrets_never_reach_pickles_state_or_plain_outputs(emu, engine, spec_dir) -> None:
+    result = engine.up(program(spec_dir))
+    state = engine.state
+    [cluster] = state.of_type("illumio:ContainerCluster")
+    [key] = state.of_type("illumio:PairingKey")
+    token = cluster.plain_outputs["container_cluster_token"]
+    code = key.plain_outputs["activation_code"]
+    sa_token = "fake-token-shop-web-deployer"  # what the stand-in's token controller issued
+
+    for resource in state.dynamic():
+        for pickle in resource.provider_pickles():
+            assert emu.api_secret.encode() not in pickle, resource.urn
+    plaintext = state.plaintext()
+    for secret in (emu.api_secret, token, code, VAULT_TOKEN, KUBECONFIG, sa_token):
+        assert secret not in plaintext
+    assert base64.b64encode(sa_token.encode()).decode() not in plaintext
+
+    kubeconfigs = result.exports["project_kubeconfigs"]
+    assert sa_token in kubeconfigs["shop/web"]["deployer"], "kubeconfigs carry the SA token"
+    assert {"cluster_token", "project_kubeconfigs"} <= result.secret_exports
+    assert result.exports["cluster_token"] == emu.cluster_token(cluster.id)
+    assert "cluster_href" not in result.secret_exports
