@@ -291,3 +291,23 @@ def test_component_children_get_engine_urns_and_die_before_their_parent(
     destroyed = engine.destroy()
     assert [step.name for step in destroyed.steps] == ["box-item", "box"]
     assert read_items(toy_store) == {}
+
+
+def test_resource_options_the_engine_applies(engine: EngineStandIn, toy_store: Path) -> None:
+    def program(value: str, **options: object) -> Callable[[], None]:
+        opts = pulumi.ResourceOptions(**options)  # type: ignore[arg-type]
+        return lambda: Item("opt", name="opt", value=value, opts=opts)
+
+    engine.up(program("1", ignore_changes=["value"]))
+    ignored = engine.up(program("2", ignore_changes=["value"]))
+    assert ignored.changed() == [] and by_name(toy_store)["opt"]["value"] == "1"
+
+    engine.up(program("1", protect=True))
+    with pytest.raises(DeploymentError, match="protected"):
+        engine.destroy()
+    assert sorted(by_name(toy_store)) == ["opt"] and len(engine.state) == 1
+
+    engine.up(program("1", retain_on_delete=True))
+    kept = engine.destroy()
+    assert kept.count("Delete") == 0 and len(engine.state) == 0
+    assert sorted(by_name(toy_store)) == ["opt"], "retained: forgotten, not deleted"
