@@ -271,6 +271,10 @@ def illumio_payload(kind: str, inputs: Mapping[str, Any]) -> dict[str, Any] | No
         from providers.illumio.workload_profile import normal_inputs, profile_body
 
         return profile_body(normal_inputs(inputs))
+    if kind == "PairingProfile":
+        from providers.illumio.pairing import pairing_profile_body, pairing_profile_inputs
+
+        return pairing_profile_body(pairing_profile_inputs(inputs))
     return None
 
 

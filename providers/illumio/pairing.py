@@ -43,7 +43,7 @@ CODE = "activation_code"
 MAX_CREATE_ATTEMPTS = 3
 
 
-def _profile_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
+def pairing_profile_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in props.items() if k != "__provider"}
     for key, default in PROFILE_DEFAULTS.items():
         if out.get(key) is None:
@@ -57,7 +57,8 @@ def _label_hrefs(assign: Any) -> list[str]:
     return [ref["href"] for ref in pairing_label_refs(assign)]
 
 
-def _profile_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
+def pairing_profile_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The POST/PUT body for a pairing profile, from normalised inputs."""
     return {
         "name": inputs["name"],
         "enabled": bool(inputs["enabled"]),
@@ -84,7 +85,7 @@ class PairingProfileProvider(IllumioProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         """Validate name, modes and label hrefs (no HTTP)."""
         failures: list[pulumi.dynamic.CheckFailure] = []
-        inputs = _profile_inputs(plain_props(news))
+        inputs = pairing_profile_inputs(plain_props(news))
         name = inputs.get("name")
         if not is_unknown(name):
             if not isinstance(name, str) or not name.strip():
@@ -120,7 +121,7 @@ class PairingProfileProvider(IllumioProvider):
     ) -> pulumi.dynamic.DiffResult:
         """Everything updates in place; labels compare as the set of hrefs the PCE holds."""
         old = plain_props(olds)
-        new = _profile_inputs(plain_props(news))
+        new = pairing_profile_inputs(plain_props(news))
         changed, unknown = changed_keys(
             old, new, ("name", "enabled", "enforcement_mode", "visibility_level")
         )
@@ -134,9 +135,9 @@ class PairingProfileProvider(IllumioProvider):
         """POST the profile; after a lost response, use the profile it made."""
         from providers.illumio.errors import PceOutcomeUnknownError
 
-        inputs = _profile_inputs(plain_props(props))
+        inputs = pairing_profile_inputs(plain_props(props))
         client = provider_client()
-        body = _profile_body(inputs)
+        body = pairing_profile_body(inputs)
         last_error: Exception | None = None
         for _attempt in range(MAX_CREATE_ATTEMPTS):
             try:
@@ -184,8 +185,8 @@ class PairingProfileProvider(IllumioProvider):
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
         """One PUT with every field; returns the full outputs."""
-        inputs = _profile_inputs(plain_props(news))
-        provider_client().update_pairing_profile(id_, _profile_body(inputs))
+        inputs = pairing_profile_inputs(plain_props(news))
+        provider_client().update_pairing_profile(id_, pairing_profile_body(inputs))
         return pulumi.dynamic.UpdateResult(_profile_outputs(inputs, id_))
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:

@@ -212,7 +212,14 @@ def test_illumio_payloads_show_references_and_the_exact_pce_body(dev_out: Path) 
             assert f"Label-{match['name']}.json" in names
         assert profile["pce_body"] == profile_body(normal_inputs(inputs))
         assert {entry["key"] for entry in profile["pce_body"]["labels"]} >= {"app", "env", "loc"}
-    assert any(n.startswith("PairingProfile-") for n in names)
+    (pairing,) = [load(illumio / n) for n in names if n.startswith("PairingProfile-")]
+    body = pairing["pce_body"]
+    assert body["name"] == "dev-eu1-pairing"
+    assert body["enabled"] is True and body["enforcement_mode"] == "visibility_only"
+    assert sorted(ref["href"] for ref in body["labels"]) == [
+        "<Label label-env-dev.href>",
+        "<Label label-loc-eu-west-1.href>",
+    ]
     assert any(n.startswith("Label-") for n in names)
 
 
