@@ -745,3 +745,16 @@ def test_pce_env_points_the_illumio_variables_at_the_emulator(pce_env):
     url = os.environ["ILLUMIO_PCE_URL"] + "/api/v2/orgs/" + os.environ["ILLUMIO_ORG_ID"] + "/labels"
     assert requests.get(url, auth=auth, timeout=10).status_code == 200
     assert pce_env.count(method="GET", path_contains="/labels") == 1
+
+
+def test_a_drop_rule_with_even_errors_swallows_a_refusal_too(pce_emulator):
+    session = requests.Session()
+    session.auth = (pce_emulator.api_key, pce_emulator.api_secret)
+    labels = f"{pce_emulator.url}/api/v2/orgs/{pce_emulator.org_id}/labels"
+    session.post(labels, json={"key": "env", "value": "prod"}).raise_for_status()
+    pce_emulator.drop_response_after_apply("POST", "/labels")
+    refused = session.post(labels, json={"key": "env", "value": "prod"})
+    assert refused.status_code == 406, "a plain drop rule only drops applied requests"
+    pce_emulator.drop_response_after_apply("POST", "/labels", even_errors=True)
+    with pytest.raises(requests.ConnectionError):
+        session.post(labels, json={"key": "env", "value": "prod"})

@@ -77,12 +77,22 @@ class LabelProvider(IllumioProvider):
         return pulumi.dynamic.DiffResult(changes=bool(replaces), replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        """POST the label; on a duplicate (or a lost response) use the one that exists."""
+        """Use the label if it exists (not ours); else POST it (ours).
+
+        Looking up first is what makes `created` trustworthy: a POST whose answer is lost
+        may have been refused as a duplicate, so finding the label afterwards proves it is
+        ours only because it was absent just before. A 406 duplicate (another stack won a
+        race) means use the one that exists, not ours.
+        """
         from providers.illumio.errors import PceConflictError, PceOutcomeUnknownError
 
         props = plain_props(props)
         key, value = str(props["key"]), str(props["value"])
         client = provider_client()
+        existing = _find(key, value)
+        if existing is not None:
+            outs = _label_outputs(existing, created=False)
+            return pulumi.dynamic.CreateResult(outs["href"], outs)
         last_error: Exception | None = None
         for _attempt in range(MAX_CREATE_ATTEMPTS):
             try:

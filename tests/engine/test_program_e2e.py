@@ -156,8 +156,8 @@ def test_first_up_creates_exactly_the_objects_the_spec_implies(emu, engine, spec
         "cluster POST": 1,
         "pairing_profile POST": 1,
         "pairing_key POST": 1,
-        "label POST": 6,  # loc=lab answers 406 (it exists) ...
-        "label GET": 1,  # ... and is looked up, not created
+        "label GET": 6,  # every label is looked up first ...
+        "label POST": 5,  # ... and created unless it exists (loc=lab does)
         "profile GET": 2,
         "profile POST": 2,
     }
@@ -211,7 +211,8 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     assert sorted(dynamic_created) == ["label-role-api", "platform-shop-api-profile"]
     assert all("shop-api" in s.name or s.name == "label-role-api" for s in added.changed())
     assert flat_counts(requests_by_kind(emu)) == {
-        "label POST": 1,  # role=api is new; role=web is shared with shop-web
+        "label GET": 1,  # role=api is new (role=web is shared with shop-web) ...
+        "label POST": 1,  # ... so it is looked up, then created
         "profile GET": 1,
         "profile POST": 1,
     }

@@ -160,8 +160,8 @@ def test_first_up_creates_exactly_the_declared_objects(emu, engine) -> None:
     assert flat_counts(requests_by_kind(emu)) == {
         "cluster GET": 1,  # is the name taken?
         "cluster POST": 1,
-        "label POST": 4,  # env=prod answers 406 (exists) ...
-        "label GET": 1,  # ... and is looked up
+        "label GET": 4,  # each label is looked up first ...
+        "label POST": 3,  # ... and created unless it exists (env=prod does)
         "pairing_profile POST": 1,
         "pairing_key POST": 1,
         "profile GET": 2,  # does Kubelink already have a profile for the namespace?
@@ -193,7 +193,8 @@ def test_a_change_makes_only_the_expected_updates(emu, engine) -> None:
     renamed = engine.up(IllumioStack(mode="full", app="store"))
     assert renamed.ops("replace") == ["app"] and renamed.ops("update") == ["shop"]
     assert flat_counts(requests_by_kind(emu)) == {
-        "label POST": 1,  # app=store
+        "label GET": 1,  # app=store absent ...
+        "label POST": 1,  # ... so created
         "profile PUT": 1,  # shop now assigns it
         "label DELETE": 1,  # app=shop, made by this stack and no longer used
     }

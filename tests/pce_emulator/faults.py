@@ -29,6 +29,7 @@ class _Drop:
     remaining: int
     method: str | None
     path_contains: str | None
+    even_errors: bool = False
 
 
 class FaultPlan:
@@ -66,12 +67,18 @@ class FaultPlan:
             self._latency = max(0.0, seconds)
 
     def drop_response_after_apply(
-        self, method: str | None = "POST", path_contains: str | None = None, count: int = 1
+        self,
+        method: str | None = "POST",
+        path_contains: str | None = None,
+        count: int = 1,
+        *,
+        even_errors: bool = False,
     ) -> None:
         """The next `count` matching requests (any method if None) are applied, then the
-        socket is closed with no response."""
+        socket is closed with no response; with `even_errors`, a refusal (e.g. a 406
+        duplicate) is swallowed the same way, so the client cannot tell what happened."""
         with self._lock:
-            self._drops.append(_Drop(count, method and method.upper(), path_contains))
+            self._drops.append(_Drop(count, method and method.upper(), path_contains, even_errors))
 
     def enforce_rate_limit(
         self, per_minute: int | None = 500, window_seconds: float = 60.0
@@ -133,12 +140,13 @@ class FaultPlan:
                 seen.append(now)
         return None
 
-    def take_drop(self, method: str, path: str) -> bool:
-        """Whether this (already applied) request's response must be dropped."""
+    def take_drop(self, method: str, path: str, *, failed: bool = False) -> bool:
+        """Whether this request's response must be dropped (`failed`: it was refused)."""
         with self._lock:
             for rule in self._drops:
                 if (
                     rule.remaining > 0
+                    and (rule.even_errors or not failed)
                     and (rule.method is None or rule.method == method)
                     and (rule.path_contains is None or rule.path_contains in path)
                 ):

@@ -142,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
                 dropped = emulator.faults.take_drop(method, path)
         except ApiError as error:
             reply = Reply(error.status, error.body())
+            dropped = emulator.faults.take_drop(method, path, failed=True)
         emulator.log.add(
             RecordedRequest(
                 method=method,
@@ -331,10 +332,16 @@ class PceEmulator:
         self.faults.set_latency(seconds)
 
     def drop_response_after_apply(
-        self, method: str | None = "POST", path_contains: str | None = None, count: int = 1
+        self,
+        method: str | None = "POST",
+        path_contains: str | None = None,
+        count: int = 1,
+        *,
+        even_errors: bool = False,
     ) -> None:
-        """Apply the next matching request(s), then close the connection unanswered."""
-        self.faults.drop_response_after_apply(method, path_contains, count)
+        """Apply the next matching request(s), then close the connection unanswered
+        (`even_errors`: refusals are swallowed too)."""
+        self.faults.drop_response_after_apply(method, path_contains, count, even_errors=even_errors)
 
     def enforce_rate_limit(
         self, per_minute: int | None = 500, window_seconds: float = 60.0

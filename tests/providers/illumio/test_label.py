@@ -22,7 +22,7 @@ def test_lifecycle_counts_requests(emu, host: DynamicHost, pce) -> None:
     assert emu.count() == 0, "configure and check must not call the PCE"
 
     state = host.create(PROVIDER, {"key": "env", "value": "staging"})
-    assert emu.count() == 1 and emu.count("POST") == 1
+    assert emu.count("GET") == 1 and emu.count("POST") == 1  # absent? then create
     assert state.id in emu.labels
     assert state.plain_outputs == {
         "href": state.id,
@@ -43,7 +43,7 @@ def test_lifecycle_counts_requests(emu, host: DynamicHost, pce) -> None:
     emu.reset_counts()
     replacement = host.create(PROVIDER, {"key": "env", "value": "qa"}, name="res")
     host.delete(state)
-    assert emu.count() == 2 and emu.count("POST") == 1 and emu.count("DELETE") == 1
+    assert emu.count() == 3 and emu.count("POST") == 1 and emu.count("DELETE") == 1
     assert state.id not in emu.labels and replacement.id in emu.labels
 
     emu.reset_counts()
@@ -75,7 +75,7 @@ def test_existing_label_is_used_and_never_deleted(emu, host) -> None:
     state = host.create(PROVIDER, {"key": "app", "value": "payments"})
     assert state.id == href
     assert state.plain_outputs["created"] is False
-    assert emu.count("POST") == 1 and emu.count("GET") == 1  # 406 duplicate, then lookup
+    assert emu.count("GET") == 1 and emu.count("POST") == 0  # found: nothing to create
     emu.reset_counts()
     host.delete(state)
     assert emu.count() == 0
@@ -160,3 +160,14 @@ def test_check_names_the_bad_property(emu, host, news, prop) -> None:
     outcome = host.check(PROVIDER, news)
     assert [p for p, _ in outcome.failures] == [prop]
     assert emu.count() == 0
+
+
+def test_a_lost_duplicate_refusal_never_makes_another_stacks_label_ours(emu, host) -> None:
+    # Another stack owns app=payments. Were our POST refused as a duplicate and that answer
+    # lost, finding the label afterwards would wrongly look like our own applied POST.
+    href = emu.add_label("app", "payments")
+    emu.drop_response_after_apply("POST", "/labels", even_errors=True)
+    state = host.create(PROVIDER, {"key": "app", "value": "payments"})
+    assert state.id == href and state.plain_outputs["created"] is False
+    host.delete(state)
+    assert href in emu.labels, "destroy must not delete a label this stack did not create"
