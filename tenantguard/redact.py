@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -128,30 +129,50 @@ def _texts(value: Any) -> list[str]:
     return []
 
 
+class Scrubber:
+    """Removes known secret texts from strings; built once, applied to many values.
+
+    The secrets are ordered once (longest first, so a secret containing another is
+    replaced whole) and indexed by length, so a string is only searched for secrets that
+    could fit in it. A render with thousands of secrets and strings stays near-linear.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._ordered = _ordered(secrets)
+        self._negative_lengths = [-len(secret) for secret in self._ordered]  # ascending
+
+    def text(self, text: str) -> str:
+        """`text` with every occurrence of a secret (at least MIN_SCRUB_LENGTH long) replaced."""
+        first_that_fits = bisect.bisect_left(self._negative_lengths, -len(text))
+        for secret in self._ordered[first_that_fits:]:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def __call__(self, value: Any) -> Any:
+        """`value` with known secret texts removed from every string in it, keys included."""
+        if not self._ordered:
+            return value
+        return self._walk(value)
+
+    def _walk(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self._walk(key): self._walk(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._walk(item) for item in value]
+        return value
+
+
 def scrub_text(text: str, secrets: Iterable[str]) -> str:
     """`text` with every occurrence of a secret (at least MIN_SCRUB_LENGTH long) replaced."""
-    for secret in _ordered(secrets):
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+    return Scrubber(secrets).text(text)
 
 
 def scrub(value: Any, secrets: Iterable[str]) -> Any:
     """`value` with known secret texts removed from every string in it, keys included."""
-    ordered = _ordered(secrets)
-    if not ordered:
-        return value
-    return _scrub(value, ordered)
-
-
-def _scrub(value: Any, secrets: list[str]) -> Any:
-    if isinstance(value, str):
-        return scrub_text(value, secrets)
-    if isinstance(value, Mapping):
-        return {_scrub(key, secrets): _scrub(item, secrets) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrub(item, secrets) for item in value]
-    return value
+    return Scrubber(secrets)(value)
 
 
 def _ordered(secrets: Iterable[str]) -> list[str]:

@@ -34,7 +34,16 @@ from pulumi.runtime.mocks import MockResourceArgs
 
 from tenantguard.output import to_json, to_yaml
 from tenantguard.recording_mocks import OutputsHook, Recording, Registered, run_mocked
-from tenantguard.redact import REDACTED, blank, is_secret, redact, scrub, secret_texts, unwrap
+from tenantguard.redact import (
+    REDACTED,
+    Scrubber,
+    blank,
+    is_secret,
+    redact,
+    scrub,
+    secret_texts,
+    unwrap,
+)
 from tenantguard.stack_config import find_project_dir, load_stack_config, project_name
 
 MARKER_NAME = ".tenantguard-render"
@@ -365,7 +374,7 @@ def summary_line(counts: Mapping[str, int]) -> str:
 
 def render_files(recording: Recording, secrets: Iterable[str] = ()) -> list[RenderedFile]:
     """Every output file's path and text, sorted by path, secrets removed. Pure."""
-    known = set(secrets)
+    scrub_secrets = Scrubber(secrets)
     owners: dict[str, str] = {}
     files: list[RenderedFile] = []
     for resource in sorted(recording.resources, key=_sort_key):
@@ -379,14 +388,14 @@ def render_files(recording: Recording, secrets: Iterable[str] = ()) -> list[Rend
                 f"to {path}; give them different names"
             )
         owners[path] = resource.name
-        document = scrub(document, known)
+        document = scrub_secrets(document)
         text = to_json(document) if fmt == "json" else to_yaml(document, sort_keys=True)
         files.append(RenderedFile(path, text))
     files.append(
-        RenderedFile("stack-outputs.json", to_json(scrub(_stack_outputs(recording), known)))
+        RenderedFile("stack-outputs.json", to_json(scrub_secrets(_stack_outputs(recording))))
     )
     tree = [*resource_tree(recording), "", summary_line(type_counts(recording))]
-    files.append(RenderedFile("resources.txt", scrub("\n".join(tree) + "\n", known)))
+    files.append(RenderedFile("resources.txt", scrub_secrets("\n".join(tree) + "\n")))
     return sorted(files, key=lambda f: f.path)
 
 

@@ -94,3 +94,27 @@ def test_scrub_replaces_the_longest_secret_first_and_ignores_short_ones() -> Non
         f"{REDACTED} and {short}"
     )
     assert scrub({"a": "b"}, set()) == {"a": "b"}
+
+
+def test_scrubber_replaces_a_secret_exactly_as_long_as_the_text_and_leaves_shorter_text():
+    from tenantguard.redact import Scrubber
+
+    scrub_secrets = Scrubber(["s3cr3t-token-value", "another-secret"])
+    assert scrub_secrets.text("s3cr3t-token-value") == "[secret]"
+    assert scrub_secrets.text("token") == "token"
+    assert scrub_secrets("x another-secret y") == "x [secret] y"
+
+
+def test_scrubber_replaces_the_longest_secret_whole_when_one_contains_another():
+    from tenantguard.redact import Scrubber
+
+    scrub_secrets = Scrubber(["abcdef", "xxabcdefyy"])
+    assert scrub_secrets.text("=xxabcdefyy= and =abcdef=") == "=[secret]= and =[secret]="
+
+
+def test_scrubber_walks_keys_lists_and_nested_maps():
+    from tenantguard.redact import Scrubber
+
+    scrub_secrets = Scrubber(["kubeconfig-token-1234"])
+    document = {"a": [{"kubeconfig-token-1234": "v", "b": ("kubeconfig-token-1234",)}], "n": 3}
+    assert scrub_secrets(document) == {"a": [{"[secret]": "v", "b": ["[secret]"]}], "n": 3}
