@@ -15,9 +15,9 @@ from typing import Any, get_args
 
 from components.policies.registry import get_template, validate_parameters
 from components.policies.template import PolicyBody, PolicyTemplate
+from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
 from components.tenancy_models import FailureAction, PolicyApi, check_dns_label
 
-MANAGED_BY = "tenantguard"
 TEMPLATE_LABEL = "tenantguard.io/policy-template"
 POD_CONTROLLERS: tuple[str, ...] = (
     "deployments",
@@ -59,7 +59,7 @@ def _check_namespace(namespace: object) -> None:
 def _metadata(template: PolicyTemplate, namespace: str | None) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "name": template.name,
-        "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, TEMPLATE_LABEL: template.name},
+        "labels": {MANAGED_BY_LABEL: MANAGED_BY, TEMPLATE_LABEL: template.name},
         "annotations": {
             "policies.kyverno.io/title": template.title,
             "policies.kyverno.io/category": template.category,
