@@ -32,6 +32,7 @@ from components.kubelink_values import (
     NetworkType,
     reserved_value_source,
 )
+from components.kyverno_values import DEFAULT_CHART_VERSION
 from components.quantity import ALLOWED_FORM as QUANTITY_FORM
 from components.tenancy_models import (
     DNS1123_LABEL_RULE,
@@ -59,7 +60,6 @@ from components.tenancy_validation import (
     validate_tenants,
 )
 
-KYVERNO_CHART_VERSION = "3.9.0"
 _PEM_CERTIFICATE = re.compile(
     r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----"
 )
@@ -293,7 +293,7 @@ class KyvernoSpec(SpecModel):
 
     enabled: bool = True
     chart_version: Annotated[str, AfterValidator(_check_pinned_version)] = Field(
-        default=KYVERNO_CHART_VERSION, description=PINNED_VERSION_RULE
+        default=DEFAULT_CHART_VERSION, description=PINNED_VERSION_RULE
     )
     namespace: DnsLabel = "kyverno"
     ha: bool = False
