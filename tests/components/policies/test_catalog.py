@@ -168,7 +168,8 @@ def test_invalid_registry_prefixes_are_refused_with_the_rule(registry: str, reas
     ],
 )
 def test_valid_registry_prefixes_are_accepted(registry: str) -> None:
-    assert validate_parameters("restrict-image-registries", {"registries": [registry]})
+    parameters = validate_parameters("restrict-image-registries", {"registries": [registry]})
+    assert parameters.registries == (registry,)
 
 
 @pytest.mark.parametrize(
