@@ -5,8 +5,9 @@ memory never shows up in another's. For each size the script:
 
 1. writes a generated spec (`bench/spec_factory.py`) as `stacks/bench.yaml` in a temporary
    project with `Pulumi.yaml` and `Pulumi.bench.yaml`, and renders it with
-   `tenantguard.render.render_stack`, the function behind `tenantguard render` (spec
-   validation, the program under the recording mocks, building the files, writing them);
+   `tenantguard.render.render_stack`, the function behind `tenantguard render` (the
+   program under the recording mocks, which loads and validates the spec; building the
+   files; writing them);
 2. runs the floor: the same mocks registering exactly as many plain Kubernetes ConfigMaps
    as the render registered for that size, and nothing else;
 3. measures an idle interpreter with the same imports, whose peak RSS is subtracted from both.
@@ -373,8 +374,7 @@ def table(results: Sequence[SizeResult]) -> str:
         f"{'mocks/floor':>11} | {'build files s':>13} | {'write files s':>13} | {'files':>6}"
     )
     lines += [
-        "render phases (spec load runs twice: render_stack validates, then the program loads;",
-        "its second run is also inside 'under mocks')",
+        "render phases (the program loads the spec, so 'spec load' is part of 'under mocks')",
         phase_header,
         "-" * len(phase_header),
     ]

@@ -69,7 +69,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     """Render a stack offline into files; print the resource tree and a summary."""
     import pulumi
 
-    from stacks import SpecError
     from tenantguard.render import RenderError, render_stack
     from tenantguard.stack_config import StackConfigError
 
@@ -80,14 +79,6 @@ def cmd_render(args: argparse.Namespace) -> int:
         result = render_stack(
             args.stack, out_dir=out, project_dir=project_dir, stacks_dir=stacks_dir
         )
-    except SpecError as exc:
-        for problem in exc.problems:
-            print(str(problem), file=sys.stderr)
-        print(
-            f"error: stack {args.stack!r} has an invalid spec; nothing was rendered",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
     except (RenderError, StackConfigError, pulumi.RunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -495,11 +495,10 @@ def render_stack(
     `stacks_dir` is where the spec is read from (default: the `stacks` package);
     `program`, `config_overrides` and `outputs_hook` let tests swap what runs and answers.
 
-    The spec is validated first (SpecError lists every problem) and every file is built
-    in memory before the directory is touched, so a failed render leaves it as it was.
+    The program loads and validates the spec before it registers anything (a bad one
+    ends as `pulumi.RunError` listing every problem), and every file is built in memory
+    before the directory is touched, so a failed render leaves it as it was.
     """
-    import stacks
-
     if not STACK_NAME.fullmatch(stack):
         raise RenderError(
             f"stack name {stack!r} is not allowed; allowed: letters, digits, '.', '_' and '-', "
@@ -509,7 +508,6 @@ def render_stack(
     stack_config = load_stack_config(stack, directory)
     project = (project_name(directory) if directory is not None else None) or DEFAULT_PROJECT
     config = offline_config(stack, stack_config.values, config_overrides)
-    stacks.load(config[SPEC_KEY], directory=stacks_dir)
     recording = run_mocked(
         program or default_program(stacks_dir),
         outputs_hook=outputs_hook or placeholder_outputs,

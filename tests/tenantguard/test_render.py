@@ -392,6 +392,31 @@ def test_an_invalid_spec_renders_nothing(
     assert not target.exists()
 
 
+def test_a_bad_spec_lists_every_problem_and_the_loaders_note(
+    tmp_path: Path, cli_program: None, capsys: pytest.CaptureFixture
+) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    text = (REPO / "stacks" / "dev.yaml").read_text()
+    assert "  ha: false\n" in text
+    (specs / "lab.yaml").write_text(text.replace("  ha: false\n", "  ha: maybe\n"))
+    with pytest.raises(stacks.SpecError) as expected:
+        stacks.load("lab", directory=specs)
+    assert expected.value.note, "a schema error defers the cross-section checks"
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: tenantguard\n")
+    target = tmp_path / "out"
+    argv = ["render", "lab", "--stacks-dir", str(specs), "--project-dir", str(project)]
+    assert cli.main([*argv, "--out", str(target)]) == 1
+    err = capsys.readouterr().err
+    for problem in expected.value.problems:
+        assert str(problem) in err
+    assert expected.value.note in err
+    assert "Traceback" not in err
+    assert not target.exists()
+
+
 @pytest.mark.parametrize("stack", ["../escape", "a/b", ".hidden", ""])
 def test_a_stack_name_cannot_point_outside(
     stack: str, tmp_path: Path, cli_program: None, capsys: pytest.CaptureFixture
