@@ -199,6 +199,20 @@ def test_custom_validator_message_gets_the_allowed_form(failing) -> None:
     )
 
 
+def test_api_server_credentials_are_refused_and_not_echoed(failing) -> None:
+    text = edit(
+        VALID_SPEC,
+        "  apiServer: https://k8s-api.",
+        "  apiServer: https://admin:s3cr3t-pass@k8s-api.",
+    )
+    error = failing(text)
+    problem = only(error)
+    assert problem.path == "cluster.apiServer"
+    assert problem.line == line_of(text, "apiServer:")
+    assert problem.message.startswith("must not carry credentials (user:password@)")
+    assert "admin" not in str(error) and "s3cr3t-pass" not in str(error)
+
+
 def test_vault_path_with_traversal_is_refused(failing) -> None:
     text = edit(VALID_SPEC, "  pathPrefix: tenantguard/test", "  pathPrefix: tenantguard/../root")
     problem = only(failing(text))
