@@ -10,21 +10,27 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from components.kyverno_values import (
     CHART_NAME,
     CHART_REPOSITORY,
     DEFAULT_CHART_VERSION,
     KyvernoValuesError,
-    excluded_namespaces,
     kyverno_values,
 )
 from components.policies import validate_parameters
 from components.policy_resources import policy_resources
 from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
-from components.tenancy_models import DnsLabel, FailureAction, PolicyApi, PolicyRef
-from components.tenancy_validation import Problem, TenancyValidationError
+from components.targets import ARGS_CONFIG
+from components.tenancy_models import (
+    DnsLabel,
+    FailureAction,
+    PlatformPolicy,
+    PolicyApi,
+    PolicyRef,
+)
+from components.tenancy_validation import Problem, TenancyValidationError, policy_problems
 
 TYPE_TOKEN = "tenantguard:index:Kyverno"
 
@@ -32,9 +38,7 @@ TYPE_TOKEN = "tenantguard:index:Kyverno"
 class KyvernoArgs(BaseModel):
     """What the Kyverno component installs; every field has a safe default."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
-    )
+    model_config = ARGS_CONFIG
 
     namespace: DnsLabel = "kyverno"
     release_name: DnsLabel = "kyverno"
@@ -52,25 +56,28 @@ class KyvernoArgs(BaseModel):
     timeout_seconds: int = Field(default=600, gt=0)
 
 
-def _problems(args: KyvernoArgs) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for i, ref in enumerate(args.policies):
-        at = f"kyverno.policies[{i}]"
-        if ref.name in seen:
-            problems.append(Problem(f"{at}.name", f"policy {ref.name!r} is listed twice"))
-        seen.add(ref.name)
-        try:
-            validate_parameters(ref.name, ref.parameters)
-        except ValueError as exc:
-            problems.append(Problem(at, f"policy {ref.name!r}: {exc}"))
+def chart_values(args: KyvernoArgs) -> dict[str, Any]:
+    """The chart values for `args`; raises KyvernoValuesError when `values` break an exclusion."""
+    return kyverno_values(
+        namespace=args.namespace,
+        high_availability=args.high_availability,
+        extra_excluded_namespaces=args.excluded_namespaces,
+        user_values=args.values,
+    )
+
+
+def kyverno_problems(args: KyvernoArgs) -> list[Problem]:
+    """Every problem with `args`: the baseline policies (by the same rule as a project's
+    policies, with no platform allowlist) and the chart values."""
+    problems = policy_problems(
+        args.policies,
+        PlatformPolicy(),
+        path="kyverno.policies",
+        subject=lambda name: f"policy {name!r}",
+        check_policy=validate_parameters,
+    )
     try:
-        kyverno_values(
-            namespace=args.namespace,
-            high_availability=args.high_availability,
-            extra_excluded_namespaces=args.excluded_namespaces,
-            user_values=args.values,
-        )
+        chart_values(args)
     except KyvernoValuesError as exc:
         problems.append(Problem("kyverno.values", str(exc)))
     return problems
@@ -92,7 +99,7 @@ class Kyverno(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KyvernoArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = _problems(args)
+        problems = kyverno_problems(args)
         if problems:
             raise TenancyValidationError(problems)
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -102,13 +109,6 @@ class Kyverno(pulumi.ComponentResource):
             metadata={"name": args.namespace, "labels": {MANAGED_BY_LABEL: MANAGED_BY}},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.values = kyverno_values(
-            namespace=args.namespace,
-            high_availability=args.high_availability,
-            extra_excluded_namespaces=args.excluded_namespaces,
-            user_values=args.values,
-        )
-        self.excluded_namespaces = excluded_namespaces(args.namespace, args.excluded_namespaces)
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=args.release_name,
@@ -116,7 +116,7 @@ class Kyverno(pulumi.ComponentResource):
             version=args.chart_version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
             namespace=namespace.metadata["name"],
-            values=self.values,
+            values=chart_values(args),
             atomic=True,
             cleanup_on_fail=True,
             timeout=args.timeout_seconds,

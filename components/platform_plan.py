@@ -16,8 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from components.cluster_onboarding import ClusterOnboardingArgs, PairingSettings
 from components.kubelink_values import ILLUMIO_NAMESPACE, KubelinkSettings, pce_host_port
-from components.kyverno import KyvernoArgs
-from components.kyverno_values import KyvernoValuesError, kyverno_values
+from components.kyverno import KyvernoArgs, kyverno_problems
 from components.policies import validate_parameters
 from components.targets import ClusterEndpoint, StrInput, VaultTarget
 from components.tenancy_models import ProjectSpec, TenantSpec
@@ -177,13 +176,5 @@ def platform_problems(spec: PlatformSpec, *, pce_url: str) -> list[Problem]:
         problems += _model_problems(
             exc, "cluster.kubelink", {"extra_values": "cluster.kubelink.values"}
         )
-    try:
-        kyverno_values(
-            namespace=spec.kyverno.namespace,
-            high_availability=spec.kyverno.ha,
-            extra_excluded_namespaces=webhook_excluded_namespaces(spec),
-            user_values=spec.kyverno.values,
-        )
-    except KyvernoValuesError as exc:
-        problems.append(Problem("kyverno.values", str(exc)))
+    problems += kyverno_problems(kyverno_args(spec))
     return problems
