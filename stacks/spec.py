@@ -277,7 +277,7 @@ class ClusterSpec(SpecModel):
         # Models are frozen; the default name is filled in once, right after validation.
         profile = self.illumio.pairing_profile
         if profile.name is None:
-            named = profile.model_copy(update={"name": f"{self.name}-pairing"})
+            named = profile.model_copy(update={"name": self.pairing_profile_name})
             illumio = self.illumio.model_copy(update={"pairing_profile": named})
             object.__setattr__(self, "illumio", illumio)
         return self
