@@ -710,7 +710,7 @@ def test_missing_explicit_file(stacks_dir: Path) -> None:
     assert only(info.value).message.startswith("no such file")
 
 
-def test_default_directory_is_the_stacks_package(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_directory_is_the_stacks_package() -> None:
     with pytest.raises(SpecError) as info:
         load("no-such-stack")
     message = only(info.value).message
