@@ -138,7 +138,8 @@ class Scrubber:
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        self._ordered = _ordered(secrets)
+        usable = {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SCRUB_LENGTH}
+        self._ordered = sorted(usable, key=lambda s: (-len(s), s))
         self._negative_lengths = [-len(secret) for secret in self._ordered]  # ascending
 
     def text(self, text: str) -> str:
@@ -165,20 +166,9 @@ class Scrubber:
         return value
 
 
-def scrub_text(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every occurrence of a secret (at least MIN_SCRUB_LENGTH long) replaced."""
-    return Scrubber(secrets).text(text)
-
-
 def scrub(value: Any, secrets: Iterable[str]) -> Any:
     """`value` with known secret texts removed from every string in it, keys included."""
     return Scrubber(secrets)(value)
-
-
-def _ordered(secrets: Iterable[str]) -> list[str]:
-    # Longest first, so a secret that contains another is replaced whole.
-    usable = {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SCRUB_LENGTH}
-    return sorted(usable, key=lambda s: (-len(s), s))
 
 
 def _base64_text(value: str) -> str | None:

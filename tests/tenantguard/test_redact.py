@@ -11,11 +11,11 @@ from tenantguard.redact import (
     REDACTED,
     SECRET_SIG,
     SECRET_SIG_KEY,
+    Scrubber,
     blank,
     is_secret,
     redact,
     scrub,
-    scrub_text,
     secret_texts,
     unwrap,
 )
@@ -90,15 +90,13 @@ def test_scrub_replaces_secrets_inside_texts_and_keys() -> None:
 
 def test_scrub_replaces_the_longest_secret_first_and_ignores_short_ones() -> None:
     short = "x" * (MIN_SCRUB_LENGTH - 1)
-    assert scrub_text(f"{TOKEN}-suffix and {short}", {TOKEN, TOKEN + "-suffix", short}) == (
+    assert scrub(f"{TOKEN}-suffix and {short}", {TOKEN, TOKEN + "-suffix", short}) == (
         f"{REDACTED} and {short}"
     )
     assert scrub({"a": "b"}, set()) == {"a": "b"}
 
 
 def test_scrubber_replaces_a_secret_exactly_as_long_as_the_text_and_leaves_shorter_text():
-    from tenantguard.redact import Scrubber
-
     scrub_secrets = Scrubber(["s3cr3t-token-value", "another-secret"])
     assert scrub_secrets.text("s3cr3t-token-value") == "[secret]"
     assert scrub_secrets.text("token") == "token"
@@ -106,15 +104,11 @@ def test_scrubber_replaces_a_secret_exactly_as_long_as_the_text_and_leaves_short
 
 
 def test_scrubber_replaces_the_longest_secret_whole_when_one_contains_another():
-    from tenantguard.redact import Scrubber
-
     scrub_secrets = Scrubber(["abcdef", "xxabcdefyy"])
     assert scrub_secrets.text("=xxabcdefyy= and =abcdef=") == "=[secret]= and =[secret]="
 
 
 def test_scrubber_walks_keys_lists_and_nested_maps():
-    from tenantguard.redact import Scrubber
-
     scrub_secrets = Scrubber(["kubeconfig-token-1234"])
     document = {"a": [{"kubeconfig-token-1234": "v", "b": ("kubeconfig-token-1234",)}], "n": 3}
     assert scrub_secrets(document) == {"a": [{"[secret]": "v", "b": ["[secret]"]}], "n": 3}
