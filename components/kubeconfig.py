@@ -52,6 +52,14 @@ def token_from_secret_data(data: Mapping[str, str] | None) -> str:
         raise KubeconfigError("the token Secret's data.token is not valid base64") from exc
 
 
+def server_problem(server: str) -> str | None:
+    """None if `server` is an https URL with a host, else what is wrong (without the URL)."""
+    parsed = urlparse(server)
+    if parsed.scheme != "https" or not parsed.netloc:
+        return "must be an https URL such as https://10.0.0.1:6443"
+    return None
+
+
 def build_kubeconfig(
     *,
     cluster_name: str,
@@ -65,11 +73,9 @@ def build_kubeconfig(
 
     `certificate_authority` is PEM or base64 PEM; `server` must be an https URL.
     """
-    parsed = urlparse(server)
-    if parsed.scheme != "https" or not parsed.netloc:
-        raise KubeconfigError(
-            f"cluster server {server!r} must be an https URL such as https://10.0.0.1:6443"
-        )
+    problem = server_problem(server)
+    if problem is not None:
+        raise KubeconfigError(f"cluster server {server!r} {problem}")
     if not token:
         raise KubeconfigError(f"service account {user!r}: the token is empty")
     context = f"{user}@{cluster_name}/{namespace}"

@@ -7,13 +7,11 @@ Vault path or an endpoint is checked the same way wherever it is handed in.
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from components.illumio_labels import LabelRegistry
-from components.kubeconfig import certificate_authority_data
+from components.kubeconfig import certificate_authority_data, server_problem
 
 ARGS_CONFIG = ConfigDict(
     extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
@@ -56,10 +54,9 @@ class ClusterEndpoint(BaseModel):
     @field_validator("server", mode="after")
     @classmethod
     def _server(cls, value: StrInput) -> StrInput:
-        if isinstance(value, str):
-            parsed = urlparse(value)
-            if parsed.scheme != "https" or not parsed.netloc:
-                raise ValueError("must be an https URL such as https://10.0.0.1:6443")
+        problem = server_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("certificate_authority", mode="after")
