@@ -18,7 +18,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic.fields import FieldInfo
 
-from components.policies import PolicyParameterError, PolicyTemplate, catalog, get_template, render
+from components.policies import PolicyTemplate, catalog, get_template, render
 from tenantguard.output import emit, format_table, to_json, to_yaml
 
 _SEQUENCE_ORIGINS = (
@@ -194,10 +194,7 @@ def show_policy(
         )
     except UsageError:
         raise
-    except PolicyParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:
+    except ValueError as exc:  # PolicyParameterError and render()'s own checks
         print(f"error: {exc}", file=sys.stderr)
         return 1
     emit(to_json(manifest) if output == "json" else to_yaml(manifest))
