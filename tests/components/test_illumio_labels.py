@@ -6,15 +6,7 @@ import pulumi
 import pytest
 
 from components.illumio_labels import LabelRegistry, label_resource_name
-from tests.pulumi_mocks import run_mocked
-
-LABEL_TYPE = "pulumi-python:dynamic/illumio:Label"
-
-
-def _href_hook(args):
-    if args.typ == LABEL_TYPE:
-        return {"href": f"/orgs/1/labels/{args.inputs['key']}-{args.inputs['value']}"}
-    return None
+from tests.components.mocked import LABEL_TYPE, label_href, run
 
 
 def test_label_names_are_readable_and_stable():
@@ -44,7 +36,7 @@ def test_each_key_value_is_registered_once_and_shares_its_href():
         assert registry.keys() == [("env", "prod"), ("loc", "eu"), ("app", "shop")]
         registry.href("env", "prod").apply(lambda h: hrefs.setdefault("env", h))
 
-    recording = run_mocked(program, outputs_hook=_href_hook)
+    recording = run(program)
     labels = recording.of_type(LABEL_TYPE)
     assert sorted(r.name for r in labels) == ["label-app-shop", "label-env-prod", "label-loc-eu"]
     assert {(r.inputs["key"], r.inputs["value"]) for r in labels} == {
@@ -52,7 +44,7 @@ def test_each_key_value_is_registered_once_and_shares_its_href():
         ("loc", "eu"),
         ("app", "shop"),
     }
-    assert hrefs["env"] == "/orgs/1/labels/env-prod"
+    assert hrefs["env"] == label_href("env", "prod")
 
 
 def test_labels_take_the_options_the_registry_was_given():
@@ -60,7 +52,7 @@ def test_labels_take_the_options_the_registry_was_given():
         holder = pulumi.ComponentResource("tenantguard:test:Holder", "holder")
         LabelRegistry(pulumi.ResourceOptions(parent=holder)).href("env", "prod")
 
-    recording = run_mocked(program, outputs_hook=_href_hook)
+    recording = run(program)
     holder = recording.named("holder")
     assert recording.named("label-env-prod").parent == holder.urn
 
