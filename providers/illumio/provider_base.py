@@ -20,21 +20,10 @@ from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from providers.illumio.settings import CONFIG_NAMESPACE, SOURCES, PceSettings
+
 if TYPE_CHECKING:
     from providers.illumio.client import PceClient
-
-CONFIG_NAMESPACE = "illumio"
-CONFIG_KEYS: tuple[str, ...] = (
-    "pceUrl",
-    "orgId",
-    "apiKey",
-    "apiSecret",
-    "caBundle",
-    "insecureSkipTlsVerify",
-    "requestTimeout",
-    "maxRetries",
-    "maxRequestsPerMinute",
-)
 
 _lock = threading.Lock()
 _config: dict[str, str] = {}
@@ -65,7 +54,6 @@ def set_provider_config(values: Mapping[str, Any]) -> None:
 def provider_client() -> PceClient:
     """The PCE client for the current settings, built once per provider process."""
     from providers.illumio.client import PceClient
-    from providers.illumio.settings import PceSettings
 
     with _lock:
         env_items = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("ILLUMIO_")))
@@ -92,11 +80,10 @@ class IllumioProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the `illumio:*` stack config; the client is built on first real operation."""
         values: dict[str, Any] = {}
-        for key in CONFIG_KEYS:
-            full = f"{CONFIG_NAMESPACE}:{key}"
-            value = req.config.get(full)
+        for source in SOURCES:
+            value = req.config.get(source.config_key)
             if value is not None:
-                values[full] = value
+                values[source.config_key] = value
         set_provider_config(values)
 
 
