@@ -143,9 +143,9 @@ def run_mocked(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config or {})
 
-    stack = pulumi.runtime.get_root_resource()
-    if stack is not None and isinstance(getattr(stack, "outputs", None), dict):
-        stack.outputs.clear()  # the mock root stack outlives one run
+    root = pulumi.runtime.get_root_resource()
+    if root is not None and isinstance(getattr(root, "outputs", None), dict):
+        root.outputs.clear()  # the mock root stack outlives one run
 
     @pulumi.runtime.test
     def _run() -> Any:
