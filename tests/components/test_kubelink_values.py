@@ -9,7 +9,6 @@ import pulumi
 import pytest
 from pydantic import ValidationError
 
-from components.helm_values import deep_merge
 from components.kubelink_values import (
     CA_CONFIGMAP_KEY,
     CA_CONFIGMAP_NAME,
@@ -148,13 +147,6 @@ def test_extra_values_are_deep_merged() -> None:
     assert values["image"] == {"registry": "registry.corp.example/illumio"}
     assert values["nodeSelector"] == {"kubernetes.io/os": "linux"}
     assert values["cluster_token"] == TOKEN
-
-
-def test_deep_merge_merges_maps_and_replaces_other_values() -> None:
-    base = {"a": {"x": 1, "y": [1, 2]}, "b": 1}
-    merged = deep_merge(base, {"a": {"y": [3], "z": 2}, "c": 3})
-    assert merged == {"a": {"x": 1, "y": [3], "z": 2}, "b": 1, "c": 3}
-    assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 1}
 
 
 def test_user_extra_volumes_are_kept_next_to_the_ca_volume() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from components.helm_values import deep_merge
 from components.kyverno_values import (
     DEFAULT_CHART_VERSION,
     NAMESPACE_NAME_LABEL,
@@ -133,13 +132,3 @@ def test_user_selector_without_a_name_expression_gets_one_added():
 def test_legacy_list_form_of_webhooks_is_refused_with_the_key_named():
     with pytest.raises(KyvernoValuesError, match=r"config\.webhooks"):
         kyverno_values(namespace="kyverno", user_values={"config": {"webhooks": [{}]}})
-
-
-def test_deep_merge_does_not_mutate_its_inputs():
-    base = {"a": {"b": [1]}, "c": 1}
-    override = {"a": {"d": 2}}
-    merged = deep_merge(base, override)
-    merged["a"]["b"].append(2)
-    assert base == {"a": {"b": [1]}, "c": 1}
-    assert override == {"a": {"d": 2}}
-    assert merged == {"a": {"b": [1, 2], "d": 2}, "c": 1}
