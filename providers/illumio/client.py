@@ -165,7 +165,7 @@ class PceClient:
 
     @property
     def org_href(self) -> str:
-        return f"/orgs/{self.settings.org_id}"
+        return self.settings.org_href
 
     @property
     def limiter(self) -> SlidingWindowLimiter:

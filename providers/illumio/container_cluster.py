@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio.models import last_segment
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
-    cluster_uuid,
     field,
     is_unknown,
     plain,
@@ -43,7 +43,7 @@ def _cluster_outputs(record: Any, token: str | None, adopted: bool) -> dict[str,
     href = str(field(record, "href"))
     return {
         "href": href,
-        "cluster_id": cluster_uuid(href),
+        "cluster_id": last_segment(href),
         "name": field(record, "name"),
         "description": _text(field(record, "description")),
         TOKEN: secret(token),
@@ -202,7 +202,7 @@ class ContainerClusterProvider(IllumioProvider):
         outs.update(
             {
                 "href": id_,
-                "cluster_id": cluster_uuid(id_),
+                "cluster_id": last_segment(id_),
                 "name": news["name"],
                 "description": _text(news.get("description")),
                 TOKEN: secret(token),

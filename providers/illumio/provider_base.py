@@ -163,8 +163,3 @@ def changed_keys(
         if fn(olds.get(key)) != fn(new):
             changed.append(key)
     return changed, unknown
-
-
-def cluster_uuid(href: str) -> str:
-    """The uuid at the end of a container cluster href."""
-    return href.rstrip("/").rsplit("/", 1)[-1]
