@@ -51,9 +51,14 @@ from tests.engine.state import (
     annotate_secrets,
     deletion_order,
     mark_secret,
-    strip_secrets,
 )
-from tests.providers.illumio.dynamic_host import DynamicHost, HostCallError, from_struct, to_struct
+from tests.providers.illumio.dynamic_host import (
+    DynamicHost,
+    HostCallError,
+    from_struct,
+    strip_secrets,
+    to_struct,
+)
 
 SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
 K8S_SECRET_TYPE = "kubernetes:core/v1:Secret"

@@ -16,20 +16,12 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from tests.providers.illumio.dynamic_host import strip_secrets
+
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 PROVIDER_KEY = "__provider"
 SECRET_PLACEHOLDER = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
-
-
-def strip_secrets(value: Any) -> Any:
-    """The value with every secret marker removed (what a provider without secrets gets)."""
-    value = rpc.unwrap_rpc_secret(value)
-    if isinstance(value, dict):
-        return {k: strip_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [strip_secrets(v) for v in value]
-    return value
 
 
 def redact_secrets(value: Any) -> Any:
