@@ -2,8 +2,9 @@
 
 Label mappings travel through Pulumi state, where a `None` inside a map is dropped
 on the wire, so "explicitly no label for this key" is marshalled as the empty
-string `NO_LABEL`. These functions turn the mappings into the PCE `labels` array
-and back, and validate profile inputs (naming the offending property).
+string `NO_LABEL`. These functions normalise the mappings, turn them into the PCE
+`labels` array (`WorkloadProfileRecord` reads it back), and validate profile inputs
+(naming the offending property).
 """
 
 from __future__ import annotations
@@ -28,25 +29,16 @@ MAX_NAMESPACE = 63
 MAX_NAME = 255
 
 
-def marshal_assign_labels(mapping: Mapping[str, str | None] | None) -> dict[str, str]:
-    """`{key: href | None}` as stored in state: None becomes `NO_LABEL`."""
-    return {key: (href if href is not None else NO_LABEL) for key, href in (mapping or {}).items()}
-
-
-def marshal_restrictions(mapping: Mapping[str, Iterable[str]] | None) -> dict[str, list[str]]:
-    """`{key: [href, ...]}` with each list sorted and de-duplicated (the PCE keeps no order)."""
-    return {key: sorted(set(hrefs or [])) for key, hrefs in (mapping or {}).items()}
-
-
 def normal_assign(mapping: Any) -> dict[str, str]:
-    """Comparable form of an assign mapping (None, missing and {} are the same)."""
+    """`{key: href | None}` as stored in state and compared: None becomes `NO_LABEL`
+    (None, missing and {} are the same)."""
     if not mapping:
         return {}
     return {str(k): (v or NO_LABEL) for k, v in dict(mapping).items()}
 
 
 def normal_restrictions(mapping: Any) -> dict[str, list[str]]:
-    """Comparable form of a restriction mapping (order-insensitive)."""
+    """`{key: [href, ...]}` with each list sorted and de-duplicated (the PCE keeps no order)."""
     if not mapping:
         return {}
     return {str(k): sorted(set(v or [])) for k, v in dict(mapping).items()}
@@ -67,27 +59,6 @@ def to_pce_labels(
         else:
             entries.append({"key": key})
     return entries
-
-
-def from_pce_labels(
-    labels: Iterable[Mapping[str, Any]] | None,
-) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Split a PCE `labels` array back into (assign mapping, restriction mapping)."""
-    assign: dict[str, str] = {}
-    restrictions: dict[str, list[str]] = {}
-    for entry in labels or []:
-        key = entry.get("key")
-        if not key:
-            continue
-        assignment = entry.get("assignment")
-        restriction = entry.get("restriction")
-        if isinstance(assignment, Mapping) and assignment.get("href"):
-            assign[key] = str(assignment["href"])
-        elif restriction is not None:
-            restrictions[key] = sorted({str(r["href"]) for r in restriction if r.get("href")})
-        else:
-            assign[key] = NO_LABEL
-    return assign, restrictions
 
 
 def pairing_label_refs(assign: Mapping[str, str] | None) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ is a PUT. Label mappings are marshalled by `profile_payload`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
@@ -21,9 +21,6 @@ from providers.illumio.profile_payload import (
     check_managed_idle,
     check_namespace,
     check_visibility,
-    from_pce_labels,
-    marshal_assign_labels,
-    marshal_restrictions,
     normal_assign,
     normal_restrictions,
     to_pce_labels,
@@ -37,7 +34,9 @@ from providers.illumio.provider_base import (
     provider_client,
 )
 
-PROFILES_SEGMENT = "/container_workload_profiles/"
+if TYPE_CHECKING:
+    from providers.illumio.models import WorkloadProfileRecord
+
 REPLACE_KEYS = ("container_cluster_href", "namespace")
 UPDATE_KEYS = (
     "name",
@@ -89,11 +88,6 @@ def profile_body(inputs: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def cluster_of(profile_href: str) -> str:
-    """The container cluster href a profile href lives under."""
-    return profile_href.split(PROFILES_SEGMENT, 1)[0]
-
-
 def _outputs(inputs: Mapping[str, Any], href: str, linked: Any) -> dict[str, Any]:
     outs = {k: inputs.get(k) for k in (*REPLACE_KEYS, *UPDATE_KEYS)}
     outs["href"] = href
@@ -101,31 +95,22 @@ def _outputs(inputs: Mapping[str, Any], href: str, linked: Any) -> dict[str, Any
     return outs
 
 
-def live_outputs(record: Any) -> dict[str, Any]:
-    """Outputs from a profile as the PCE returns it."""
-    href = str(field(record, "href"))
-    labels = field(record, "labels", [])
-    labels = [entry if isinstance(entry, Mapping) else _as_dict(entry) for entry in labels]
-    assign, restrictions = from_pce_labels(labels)
+def live_outputs(record: WorkloadProfileRecord) -> dict[str, Any]:
+    """Outputs from a profile as the PCE returns it, label mappings in input form."""
     return {
-        "href": href,
-        "container_cluster_href": cluster_of(href),
-        "namespace": field(record, "namespace"),
-        "name": field(record, "name"),
-        "description": field(record, "description", ""),
-        "enforcement_mode": field(record, "enforcement_mode"),
-        "visibility_level": field(record, "visibility_level"),
-        "managed": bool(field(record, "managed", False)),
-        "log_traffic": bool(field(record, "log_traffic", False)),
-        "assign_labels": assign,
-        "label_restrictions": restrictions,
-        "linked": bool(field(record, "linked", False)),
+        "href": record.href,
+        "container_cluster_href": record.cluster_href,
+        "namespace": record.namespace,
+        "name": record.name,
+        "description": record.description or "",
+        "enforcement_mode": record.enforcement_mode,
+        "visibility_level": record.visibility_level,
+        "managed": record.managed,
+        "log_traffic": bool(record.log_traffic),
+        "assign_labels": normal_assign(record.assigned_labels()),
+        "label_restrictions": normal_restrictions(record.label_restrictions()),
+        "linked": bool(record.linked),
     }
-
-
-def _as_dict(entry: Any) -> dict[str, Any]:
-    dump = getattr(entry, "model_dump", None)
-    return dump(exclude_none=True) if callable(dump) else dict(entry)
 
 
 class ContainerWorkloadProfileProvider(IllumioProvider):
@@ -298,11 +283,9 @@ class ContainerWorkloadProfile(
             "visibility_level": visibility_level,
             "managed": managed,
             "log_traffic": log_traffic,
-            "assign_labels": pulumi.Output.from_input(assign_labels or {}).apply(
-                marshal_assign_labels
-            ),
+            "assign_labels": pulumi.Output.from_input(assign_labels or {}).apply(normal_assign),
             "label_restrictions": pulumi.Output.from_input(label_restrictions or {}).apply(
-                marshal_restrictions
+                normal_restrictions
             ),
             "href": None,
             "linked": None,

@@ -11,9 +11,8 @@ from providers.illumio.profile_payload import (
     check_managed_idle,
     check_namespace,
     check_visibility,
-    from_pce_labels,
-    marshal_assign_labels,
-    marshal_restrictions,
+    normal_assign,
+    normal_restrictions,
     pairing_label_refs,
     to_pce_labels,
 )
@@ -24,12 +23,12 @@ DB = "/orgs/1/labels/3"
 
 
 def test_none_is_marshalled_as_no_label() -> None:
-    assert marshal_assign_labels({"env": ENV, "app": None}) == {"env": ENV, "app": NO_LABEL}
-    assert marshal_assign_labels(None) == {}
+    assert normal_assign({"env": ENV, "app": None}) == {"env": ENV, "app": NO_LABEL}
+    assert normal_assign(None) == {}
 
 
 def test_restrictions_are_sorted_and_deduplicated() -> None:
-    assert marshal_restrictions({"role": [DB, WEB, DB], "loc": []}) == {
+    assert normal_restrictions({"role": [DB, WEB, DB], "loc": []}) == {
         "role": [WEB, DB],
         "loc": [],
     }
@@ -43,19 +42,6 @@ def test_labels_array_shapes() -> None:
         {"key": "loc", "restriction": []},
         {"key": "role", "restriction": [{"href": WEB}, {"href": DB}]},
     ]
-
-
-def test_labels_array_round_trips_including_echoed_values() -> None:
-    echoed = [
-        {"key": "env", "assignment": {"href": ENV, "value": "prod"}},
-        {"key": "app"},
-        {"key": "role", "restriction": [{"href": WEB, "value": "web"}, {"href": DB}]},
-        {"key": "loc", "restriction": []},
-    ]
-    assign, restrictions = from_pce_labels(echoed)
-    assert assign == {"env": ENV, "app": NO_LABEL}
-    assert restrictions == {"role": sorted([WEB, DB]), "loc": []}
-    assert from_pce_labels(to_pce_labels(assign, restrictions)) == (assign, restrictions)
 
 
 def test_pairing_label_refs_skip_empty_and_sort() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from providers.illumio.workload_profile import ContainerWorkloadProfileProvider
+from providers.illumio.models import WorkloadProfileRecord
+from providers.illumio.profile_payload import NO_LABEL, to_pce_labels
+from providers.illumio.workload_profile import ContainerWorkloadProfileProvider, live_outputs
 from tests.providers.illumio.dynamic_host import UNKNOWN, DynamicHost, changes
 
 PROVIDER = ContainerWorkloadProfileProvider()
@@ -215,3 +217,25 @@ def test_check_rejects_naming_the_property(emu, host, cluster, labels, overrides
 def test_unmanaged_idle_profile_is_allowed(emu, host, cluster, labels) -> None:
     outcome = host.check(PROVIDER, _inputs(cluster, labels, managed=False, enforcement_mode="idle"))
     assert outcome.failures == []
+
+
+def test_refresh_reads_the_labels_array_back_in_input_form() -> None:
+    cluster = "/orgs/1/container_clusters/445bfa9b-4de4-4c09-9705-496eb04b190f"
+    href = f"{cluster}/container_workload_profiles/5454cc84-d6be-4e6c-ac62-465f9504fac0"
+    env, web, db = "/orgs/1/labels/1", "/orgs/1/labels/2", "/orgs/1/labels/3"
+    echoed = [
+        {"key": "env", "assignment": {"href": env, "value": "prod"}},
+        {"key": "app"},
+        {"key": "role", "restriction": [{"href": web, "value": "web"}, {"href": db}]},
+        {"key": "loc", "restriction": []},
+    ]
+    out = live_outputs(WorkloadProfileRecord.model_validate({"href": href, "labels": echoed}))
+    assert out["container_cluster_href"] == cluster
+    assert out["assign_labels"] == {"env": env, "app": NO_LABEL}
+    assert out["label_restrictions"] == {"role": sorted([web, db]), "loc": []}
+    sent = to_pce_labels(out["assign_labels"], out["label_restrictions"])
+    again = live_outputs(WorkloadProfileRecord.model_validate({"href": href, "labels": sent}))
+    assert (again["assign_labels"], again["label_restrictions"]) == (
+        out["assign_labels"],
+        out["label_restrictions"],
+    )
