@@ -51,6 +51,7 @@ class SpecModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
+        hide_input_in_errors=True,  # a spec value may be a URL with credentials: never echo it
     )
 
 

@@ -93,3 +93,12 @@ def test_effective_allowlist_prefers_the_tenant_list():
     assert effective_allowlist(TenantSpec(name="a"), platform) == ["docker.io", "ghcr.io"]
     narrowed = TenantSpec(name="a", image_allowlist=["ghcr.io/acme"])
     assert effective_allowlist(narrowed, platform) == ["ghcr.io/acme"]
+
+
+def test_validation_errors_never_echo_the_value_that_was_given():
+    from stacks.spec import ClusterSpec
+
+    with pytest.raises(ValidationError) as err:
+        ClusterSpec.model_validate({"name": "c", "apiServer": "https://admin:hunter2@k8s:6443"})
+    assert "hunter2" not in str(err.value)
+    assert "apiServer" in str(err.value)
