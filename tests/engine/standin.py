@@ -34,7 +34,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
 import pulumi
 import pulumi.runtime
 from pulumi.output import Unknown
@@ -179,16 +178,14 @@ class ProviderSession:
                 self._host = None
 
     def _call(self, method: str, resource: ResourceState, request: Any) -> Any:
+        """Record the call, then make it through the host (HostCallError if it fails)."""
         host = self._ready_host()
         self._record(ProviderCall(method, resource.type, resource.name))
-        try:
-            return getattr(host.stub, method)(request, timeout=120)
-        except grpc.RpcError as error:
-            raise HostCallError(method, error) from None
+        return host._call(method, request)
 
     def _send(self, props: Mapping[str, Any]) -> Any:
-        host = self._ready_host()
-        return to_struct(dict(props) if host.accept_secrets else strip_secrets(dict(props)))
+        """What the engine sends: the host strips secrets unless it accepts them."""
+        return self._ready_host()._send(dict(props))
 
     def check(
         self, resource: ResourceState, olds: Mapping[str, Any], news: Mapping[str, Any]
