@@ -8,7 +8,7 @@ An existing cluster of the same name can only be adopted with its token
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
@@ -17,14 +17,15 @@ from providers.illumio.models import last_segment
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
-    field,
     is_unknown,
     plain,
     plain_props,
     provider_client,
-    reveal,
     secret,
 )
+
+if TYPE_CHECKING:
+    from providers.illumio.models import ClusterRecord
 
 TOKEN = "container_cluster_token"
 MAX_NAME = 255
@@ -39,18 +40,17 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _cluster_outputs(record: Any, token: str | None, adopted: bool) -> dict[str, Any]:
-    href = str(field(record, "href"))
+def _cluster_outputs(record: ClusterRecord, token: str | None, adopted: bool) -> dict[str, Any]:
     return {
-        "href": href,
-        "cluster_id": last_segment(href),
-        "name": field(record, "name"),
-        "description": _text(field(record, "description")),
+        "href": record.href,
+        "cluster_id": record.cluster_id,
+        "name": record.name,
+        "description": _text(record.description),
         TOKEN: secret(token),
-        "online": bool(field(record, "online", False)),
-        "manager_type": field(record, "manager_type"),
-        "kubelink_version": field(record, "kubelink_version"),
-        "last_connected": field(record, "last_connected"),
+        "online": record.online,
+        "manager_type": record.manager_type,
+        "kubelink_version": record.kubelink_version,
+        "last_connected": record.last_connected,
         "adopted": adopted,
     }
 
@@ -129,28 +129,28 @@ class ContainerClusterProvider(IllumioProvider):
         existing = client.list_container_clusters(name=name)
         if existing:
             if existing_token is None:
-                raise ClusterNameTakenError(_name_taken_message(name, field(existing[0], "href")))
+                raise ClusterNameTakenError(_name_taken_message(name, existing[0].href))
             if len(existing) > 1:
-                hrefs = ", ".join(str(field(c, "href")) for c in existing)
+                hrefs = ", ".join(c.href for c in existing)
                 raise ClusterNameTakenError(
                     f"name: {len(existing)} container clusters are named {name!r} ({hrefs}); "
                     "cannot tell which one existing_token belongs to. Rename or delete the "
                     "others in the PCE first."
                 )
             record = existing[0]
-            if _text(field(record, "description")) != description:
-                client.update_container_cluster(field(record, "href"), {"description": description})
-                record = _with(record, description=description)
+            if _text(record.description) != description:
+                client.update_container_cluster(record.href, {"description": description})
+                record = record.model_copy(update={"description": description})
             outs = _cluster_outputs(record, existing_token, adopted=True)
             return pulumi.dynamic.CreateResult(outs["href"], outs)
 
         record = self._create_fresh(name, description)
-        token = reveal(field(record, TOKEN))
-        outs = _cluster_outputs(record, token, adopted=False)
+        token = record.container_cluster_token  # create_container_cluster insists on it
+        outs = _cluster_outputs(record, token.get_secret_value() if token else None, adopted=False)
         return pulumi.dynamic.CreateResult(outs["href"], outs)
 
     @staticmethod
-    def _create_fresh(name: str, description: str) -> Any:
+    def _create_fresh(name: str, description: str) -> ClusterRecord:
         """POST the cluster; if the response is lost, delete the token-less orphan and retry."""
         from providers.illumio.errors import PceOutcomeUnknownError
 
@@ -164,7 +164,7 @@ class ContainerClusterProvider(IllumioProvider):
                 # No cluster had this name before the POST: any that has it now is ours,
                 # and its token is lost with the response. Remove it and try again.
                 for orphan in client.list_container_clusters(name=name):
-                    client.delete_container_cluster(field(orphan, "href"))
+                    client.delete_container_cluster(orphan.href)
         raise RuntimeError(
             f"creating container cluster {name!r}: the PCE never answered the create request "
             f"after {MAX_CREATE_ATTEMPTS} attempts (orphans were removed); run `pulumi up` again"
@@ -218,16 +218,6 @@ class ContainerClusterProvider(IllumioProvider):
             provider_client().delete_container_cluster(id_)
         except PceNotFoundError:
             return
-
-
-def _with(record: Any, **changes: Any) -> Any:
-    """A copy of a record (pydantic model or dict) with some fields replaced."""
-    if isinstance(record, dict):
-        return {**record, **changes}
-    copier = getattr(record, "model_copy", None)
-    if callable(copier):
-        return copier(update=changes)
-    return record
 
 
 class ContainerCluster(pulumi.dynamic.Resource, module="illumio", name="ContainerCluster"):

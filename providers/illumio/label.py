@@ -7,7 +7,7 @@ label still referenced elsewhere is left in place with a warning on destroy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
@@ -15,12 +15,14 @@ import pulumi.dynamic
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
-    field,
     is_unknown,
     plain_props,
     provider_client,
     warn,
 )
+
+if TYPE_CHECKING:
+    from providers.illumio.models import LabelRecord
 
 MAX_KEY = 64
 MAX_CREATE_ATTEMPTS = 3
@@ -30,21 +32,13 @@ class LabelLookupError(Exception):
     """The PCE refused a label and no label with that key and value could be found."""
 
 
-def _label_outputs(record: Any, created: bool) -> dict[str, Any]:
-    return {
-        "href": str(field(record, "href")),
-        "key": field(record, "key"),
-        "value": field(record, "value"),
-        "created": created,
-    }
+def _label_outputs(record: LabelRecord, created: bool) -> dict[str, Any]:
+    return {"href": record.href, "key": record.key, "value": record.value, "created": created}
 
 
-def _find(key: str, value: str) -> Any | None:
+def _find(key: str, value: str) -> LabelRecord | None:
     """The label with exactly this key and value, or None (one GET)."""
-    for record in provider_client().find_labels(key, value):
-        if field(record, "key") == key and field(record, "value") == value:
-            return record
-    return None
+    return next(iter(provider_client().find_labels(key, value)), None)
 
 
 class LabelProvider(IllumioProvider):

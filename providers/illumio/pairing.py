@@ -24,7 +24,6 @@ from providers.illumio.profile_payload import (
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
-    field,
     is_unknown,
     plain,
     plain_props,
@@ -148,9 +147,8 @@ class PairingProfileProvider(IllumioProvider):
                 if not found:
                     continue
                 # Names are not unique in the PCE: the one our POST just made is the newest.
-                record = max(found, key=lambda p: str(field(p, "created_at", "")))
-            href = str(field(record, "href"))
-            return pulumi.dynamic.CreateResult(href, _profile_outputs(inputs, href))
+                record = max(found, key=lambda p: p.created_at or "")
+            return pulumi.dynamic.CreateResult(record.href, _profile_outputs(inputs, record.href))
         raise RuntimeError(
             f"pairing profile {inputs['name']!r}: the PCE never answered the create request "
             f"after {MAX_CREATE_ATTEMPTS} attempts"
@@ -165,17 +163,16 @@ class PairingProfileProvider(IllumioProvider):
             record = provider_client().get_pairing_profile(id_)
         except PceNotFoundError:
             return pulumi.dynamic.ReadResult("", {})
-        live_hrefs = sorted(
-            {str(field(ref, "href")) for ref in field(record, "labels", []) if field(ref, "href")}
-        )
-        assign = {k: h for k, h in normal_assign(stored.get("assign_labels")).items()}
-        assign = {k: h for k, h in assign.items() if h in live_hrefs}
+        live_hrefs = sorted({ref.href for ref in record.labels})
+        assign = {
+            k: h for k, h in normal_assign(stored.get("assign_labels")).items() if h in live_hrefs
+        }
         outs = {
             "href": id_,
-            "name": field(record, "name"),
-            "enabled": bool(field(record, "enabled", False)),
-            "enforcement_mode": field(record, "enforcement_mode"),
-            "visibility_level": field(record, "visibility_level"),
+            "name": record.name,
+            "enabled": record.enabled,
+            "enforcement_mode": record.enforcement_mode,
+            "visibility_level": record.visibility_level,
             "assign_labels": assign,
             "label_hrefs": live_hrefs,
         }

@@ -123,23 +123,6 @@ def is_unknown(value: Any) -> bool:
     return False
 
 
-def reveal(value: Any) -> Any:
-    """The text of a pydantic SecretStr, or the value itself."""
-    getter = getattr(value, "get_secret_value", None)
-    return getter() if callable(getter) else value
-
-
-def field(record: Any, name: str, default: Any = None) -> Any:
-    """A field of a PCE record, whether a pydantic model or a plain dict."""
-    if record is None:
-        return default
-    if isinstance(record, Mapping):
-        value = record.get(name, default)
-    else:
-        value = getattr(record, name, default)
-    return default if value is None else value
-
-
 def changed_keys(
     olds: Mapping[str, Any],
     news: Mapping[str, Any],

@@ -28,7 +28,6 @@ from providers.illumio.profile_payload import (
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
-    field,
     is_unknown,
     plain_props,
     provider_client,
@@ -178,19 +177,17 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
         for _attempt in range(MAX_CREATE_ATTEMPTS):
             existing = _find(cluster, namespace)
             if existing is not None:
-                href = str(field(existing, "href"))
-                client.update_workload_profile(href, body)
-                outs = _outputs(inputs, href, field(existing, "linked", False))
-                return pulumi.dynamic.CreateResult(href, outs)
+                client.update_workload_profile(existing.href, body)
+                outs = _outputs(inputs, existing.href, existing.linked)
+                return pulumi.dynamic.CreateResult(existing.href, outs)
             try:
                 record = client.create_workload_profile(cluster, {**body, "namespace": namespace})
             except (PceConflictError, PceOutcomeUnknownError) as error:
                 # Kubelink (or our own lost POST) made it meanwhile: look again and adopt.
                 last_error = error
                 continue
-            href = str(field(record, "href"))
             return pulumi.dynamic.CreateResult(
-                href, _outputs(inputs, href, field(record, "linked"))
+                record.href, _outputs(inputs, record.href, record.linked)
             )
         raise RuntimeError(
             f"namespace: could not create or find the workload profile for {namespace!r} in "
@@ -226,12 +223,9 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
             return
 
 
-def _find(cluster_href: str, namespace: str) -> Any | None:
+def _find(cluster_href: str, namespace: str) -> WorkloadProfileRecord | None:
     """The cluster's profile for exactly this namespace, or None (one GET)."""
-    for record in provider_client().list_workload_profiles(cluster_href, namespace=namespace):
-        if field(record, "namespace") == namespace:
-            return record
-    return None
+    return next(iter(provider_client().list_workload_profiles(cluster_href, namespace)), None)
 
 
 class ContainerWorkloadProfile(

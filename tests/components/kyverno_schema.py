@@ -1,93 +1,173 @@
-"""Validate Kyverno objects against the CRD schemas in the shared schema directory.
+"""Validate manifests against the shared Kyverno CRD schemas (openAPIV3Schema as JSON).
 
-The schemas live outside the repository: `$TENANTGUARD_SHARED_DIR/schemas/kyverno/`,
-else `<repo>/../shared/schemas/kyverno/` (how CI lays out a fresh clone). A missing
-directory is an error, never a skip: these checks are the only proof that rendered
-policies are accepted by Kyverno's CRDs.
-
-CRD schemas leave objects open, and the API server prunes fields it does not know;
-here every object that lists its properties is closed (unless it preserves unknown
-fields), so a misspelt field fails instead of silently vanishing.
+The files are `<group>_<kind lowercased>_<version>.json` in `<shared>/schemas/kyverno/`,
+where `<shared>` is `$TENANTGUARD_SHARED_DIR` or the `shared/` directory beside the repo.
+They were converted strictly (objects carry `additionalProperties: false`), so the
+Kubernetes extensions are applied here: `x-kubernetes-preserve-unknown-fields` lifts that
+restriction, `x-kubernetes-list-type` `set`/`map` require unique items / unique map keys,
+`x-kubernetes-int-or-string` takes either type, and `x-kubernetes-map-type` only governs
+merging. Any other `x-kubernetes-*` keyword is refused, so a schema update cannot be
+silently half-checked. `metadata` is only `type: object` in a CRD; `metadata_problems`
+applies the API server's rules for names, labels and annotations.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+from jsonschema import Draft7Validator
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ENV_VAR = "TENANTGUARD_SHARED_DIR"
+SHARED_DIR_ENV = "TENANTGUARD_SHARED_DIR"
+_HANDLED = {
+    "x-kubernetes-preserve-unknown-fields",
+    "x-kubernetes-list-type",
+    "x-kubernetes-list-map-keys",
+    "x-kubernetes-map-type",
+    "x-kubernetes-int-or-string",
+}
 
 
-class SchemaDirectoryMissing(RuntimeError):
-    """The shared Kyverno schemas cannot be found."""
+def shared_dir() -> Path:
+    """`$TENANTGUARD_SHARED_DIR`, else `<repo>/../shared` (a CI clone has shared/ beside it)."""
+    configured = os.environ.get(SHARED_DIR_ENV)
+    if configured:
+        return Path(configured)
+    return (Path(__file__).resolve().parents[3] / ".." / "shared").resolve()
 
 
-def schema_dir() -> Path:
-    """The directory holding `<group>_<kind>_<version>.json` CRD schemas."""
-    override = os.environ.get(ENV_VAR)
-    base = Path(override) if override else REPO_ROOT.parent / "shared"
-    directory = base / "schemas" / "kyverno"
-    if not directory.is_dir():
-        raise SchemaDirectoryMissing(
-            f"Kyverno CRD schemas not found at {directory}; set {ENV_VAR} to the shared "
-            "directory (the one holding schemas/kyverno/) or check it out beside the repo"
+def kyverno_schema_dir() -> Path:
+    return shared_dir() / "schemas" / "kyverno"
+
+
+def _list_type(validator: Any, list_type: str, instance: Any, schema: dict[str, Any]) -> Iterator:
+    if not validator.is_type(instance, "array") or list_type == "atomic":
+        return
+    if list_type == "set":
+        seen: list[Any] = []
+        for item in instance:
+            if item in seen:
+                yield jsonschema.ValidationError(f"duplicate item {item!r} in a list of type set")
+            seen.append(item)
+    elif list_type == "map":
+        keys = schema.get("x-kubernetes-list-map-keys") or []
+        seen_keys: set[str] = set()
+        for item in instance:
+            key = json.dumps([item.get(k) for k in keys] if isinstance(item, dict) else item)
+            if key in seen_keys:
+                yield jsonschema.ValidationError(f"duplicate map key {key} (keys {keys})")
+            seen_keys.add(key)
+    else:
+        yield jsonschema.ValidationError(f"unknown x-kubernetes-list-type {list_type!r}")
+
+
+def _int_or_string(
+    validator: Any, enabled: bool, instance: Any, schema: dict[str, Any]
+) -> Iterator:
+    if enabled and not (
+        validator.is_type(instance, "integer") or validator.is_type(instance, "string")
+    ):
+        yield jsonschema.ValidationError(f"{instance!r} is neither an integer nor a string")
+
+
+CrdValidator = jsonschema.validators.extend(
+    Draft7Validator,
+    {"x-kubernetes-list-type": _list_type, "x-kubernetes-int-or-string": _int_or_string},
+)
+
+
+def _prepared(node: Any, path: str = "#") -> Any:
+    """A copy of the schema with preserve-unknown-fields applied; unknown extensions refused."""
+    if isinstance(node, list):
+        return [_prepared(item, f"{path}/{i}") for i, item in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key.startswith("x-kubernetes-") and key not in _HANDLED:
+            raise ValueError(f"{path}: schema keyword {key} is not handled by this validator")
+        out[key] = (
+            _prepared(value, f"{path}/{key}")
+            if key != "properties"
+            else {name: _prepared(sub, f"{path}/properties/{name}") for name, sub in value.items()}
         )
-    return directory
+    if out.get("x-kubernetes-preserve-unknown-fields") is True:
+        out.pop("additionalProperties", None)
+    return out
 
 
-def _closed(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        out = {k: _closed(v) for k, v in schema.items()}
-        if (
-            "properties" in out
-            and "additionalProperties" not in out
-            and not out.get("x-kubernetes-preserve-unknown-fields")
-        ):
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [_closed(item) for item in schema]
-    return schema
+class KyvernoSchemas:
+    """The CRD schemas of one directory, looked up by a manifest's apiVersion and kind."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._validators: dict[str, Any] = {}
+
+    def file_for(self, api_version: str, kind: str) -> Path:
+        group, _, version = api_version.rpartition("/")
+        return self.directory / f"{group}_{kind.lower()}_{version}.json"
+
+    def validator(self, api_version: str, kind: str) -> Any:
+        path = self.file_for(api_version, kind)
+        key = str(path)
+        if key not in self._validators:
+            if not path.is_file():
+                raise FileNotFoundError(f"no schema for {api_version} {kind}: {path} is missing")
+            schema = _prepared(json.loads(path.read_text(encoding="utf-8")))
+            CrdValidator.check_schema(schema)
+            self._validators[key] = CrdValidator(schema)
+        return self._validators[key]
+
+    def problems(self, manifest: dict[str, Any]) -> list[str]:
+        """Every schema violation of `manifest` plus its metadata problems, as readable lines."""
+        validator = self.validator(manifest["apiVersion"], manifest["kind"])
+        found = [
+            f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+            for error in validator.iter_errors(manifest)
+        ]
+        return found + metadata_problems(manifest.get("metadata") or {})
 
 
-@functools.cache
-def _schema(filename: str) -> dict[str, Any]:
-    path = schema_dir() / filename
-    if not path.is_file():
-        known = sorted(p.name for p in schema_dir().glob("*.json"))
-        raise AssertionError(f"no Kyverno schema {filename}; known: {', '.join(known)}")
-    return _closed(json.loads(path.read_text()))
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
-def schema_filename(api_version: str, kind: str) -> str:
-    """`kyverno.io/v1` + `ClusterPolicy` -> `kyverno.io_clusterpolicy_v1.json`."""
-    group, _, version = api_version.rpartition("/")
-    return f"{group}_{kind.lower()}_{version}.json"
+def _key_problem(key: str) -> str | None:
+    prefix, _, name = key.rpartition("/")
+    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        return f"key {key!r}: the name part is not a qualified name"
+    if "/" in key and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return f"key {key!r}: the prefix is not a DNS subdomain"
+    return None
 
 
-def validate_kyverno(obj: Mapping[str, Any]) -> None:
-    """Raise AssertionError naming the object and field if `obj` breaks its CRD schema."""
-    api_version, kind = obj.get("apiVersion"), obj.get("kind")
-    metadata = obj.get("metadata") or {}
-    what = f"{kind}/{metadata.get('name')}"
-    if not isinstance(api_version, str) or not isinstance(kind, str):
-        raise AssertionError(f"{what}: apiVersion and kind are required strings")
-    if not isinstance(metadata.get("name"), str) or not metadata["name"]:
-        raise AssertionError(f"{what}: metadata.name is required")
-    schema = _schema(schema_filename(api_version, kind))
-    body = copy.deepcopy(dict(obj))
-    try:
-        jsonschema.validate(body, schema, cls=jsonschema.Draft7Validator)
-    except jsonschema.ValidationError as exc:
-        field = ".".join(str(p) for p in exc.absolute_path) or "<root>"
-        raise AssertionError(
-            f"{what} breaks {schema_filename(api_version, kind)}: {field}: {exc.message}"
-        ) from exc
+def metadata_problems(metadata: dict[str, Any]) -> list[str]:
+    """The API server's checks on a policy's name, namespace, labels and annotations."""
+    problems: list[str] = []
+    name = metadata.get("name", "")
+    if not (0 < len(name) <= 253 and _DNS_SUBDOMAIN.match(name)):
+        problems.append(f"metadata.name {name!r} is not a DNS subdomain")
+    namespace = metadata.get("namespace")
+    if namespace is not None and not (len(namespace) <= 63 and _DNS_LABEL.match(namespace)):
+        problems.append(f"metadata.namespace {namespace!r} is not a DNS label")
+    for key, value in (metadata.get("labels") or {}).items():
+        if problem := _key_problem(key):
+            problems.append(f"metadata.labels {problem}")
+        if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
+            problems.append(f"metadata.labels[{key!r}]: {value!r} is not a label value")
+    annotations = metadata.get("annotations") or {}
+    for key, value in annotations.items():
+        if problem := _key_problem(key):
+            problems.append(f"metadata.annotations {problem}")
+        if not isinstance(value, str):
+            problems.append(f"metadata.annotations[{key!r}] is not a string")
+    if sum(len(k) + len(str(v)) for k, v in annotations.items()) > 256 * 1024:
+        problems.append("metadata.annotations exceed 256 KiB")
+    return problems
