@@ -42,8 +42,7 @@ from tests.providers.illumio.fake_transport import (
     refused,
     reply,
 )
-from tests.providers.illumio.test_throttle import max_in_any_window
-from tests.providers.illumio.virtual_clock import VirtualClock
+from tests.providers.illumio.virtual_clock import FakeTime, VirtualClock, max_in_any_window
 
 SECRET = "Sup3r-s3cret-API-value-4242"
 API_KEY = "api_7c1d2e3f4a5b6c7d"
@@ -52,21 +51,6 @@ PCE = "https://pce.test:8443"
 CLUSTER = "/orgs/1/container_clusters/445bfa9b-4de4-4c09-9705-496eb04b190f"
 PROFILE = f"{CLUSTER}/container_workload_profiles/5454cc84-d6be-4e6c-ac62-465f9504fac0"
 NOW = 1_800_000_000.0
-
-
-class FakeTime:
-    """Monotonic clock that moves only when the client sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def make_settings(**overrides: Any) -> PceSettings:
@@ -94,9 +78,9 @@ def make_client(fake_time: FakeTime):
             settings,
             session=fake.session(),
             limiter=limiter
-            or SlidingWindowLimiter(500, clock=fake_time.clock, sleep=fake_time.sleep),
+            or SlidingWindowLimiter(500, clock=fake_time.time, sleep=fake_time.sleep),
             sleep=fake_time.sleep,
-            clock=fake_time.clock,
+            clock=fake_time.time,
             wall_clock=lambda: NOW,
             backoff=Backoff(rng=random.Random(3)),
             job_timeout=60.0,
@@ -655,7 +639,7 @@ def test_threads_and_clients_stay_under_the_limit_in_every_minute():
 
 
 def test_every_retry_attempt_takes_a_throttle_slot(make_client, fake_time):
-    limiter = SlidingWindowLimiter(2, clock=fake_time.clock, sleep=fake_time.sleep)
+    limiter = SlidingWindowLimiter(2, clock=fake_time.time, sleep=fake_time.sleep)
     fake = FakePce(reply(503), reply(200, []), reply(200, []))
     client = make_client(fake, limiter=limiter)
     client.get("/orgs/1/labels")  # two attempts: both slots of this minute

@@ -7,32 +7,7 @@ import threading
 import pytest
 
 from providers.illumio.throttle import SlidingWindowLimiter, shared_limiter
-from tests.providers.illumio.virtual_clock import VirtualClock
-
-
-def max_in_any_window(times: list[float], window: float) -> int:
-    """The largest number of timestamps inside any half-open window (t - window, t]."""
-    times = sorted(times)
-    best = 0
-    start = 0
-    for end, t in enumerate(times):
-        while times[start] <= t - window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.providers.illumio.virtual_clock import FakeTime, VirtualClock, max_in_any_window
 
 
 def test_grants_up_to_the_limit_then_waits_until_the_oldest_leaves_the_window():

@@ -1,14 +1,42 @@
-"""Virtual time for tests that run several threads against the throttle.
+"""Virtual time for tests of retries and the throttle.
 
-`VirtualClock` only moves when every registered worker thread is asleep (or finished):
-it then jumps to the earliest wake-up time. No thread ever runs while time advances, so
-"what time was it when this request went out" has one exact answer, and minutes of
-throttling take milliseconds.
+`FakeTime` serves one thread: it moves only when someone sleeps, and records each sleep.
+`VirtualClock` serves several: it only moves when every registered worker thread is
+asleep (or finished), then jumps to the earliest wake-up time. No thread ever runs while
+time advances, so "what time was it when this request went out" has one exact answer,
+and minutes of throttling take milliseconds.
 """
 
 from __future__ import annotations
 
 import threading
+
+
+class FakeTime:
+    """A clock that moves only when `sleep` is called; `sleeps` lists every wait."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def max_in_any_window(times: list[float], window: float) -> int:
+    """The largest number of timestamps inside any half-open window (t - window, t]."""
+    times = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(times):
+        while times[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 class VirtualClock:
