@@ -58,6 +58,7 @@ from tests.providers.illumio.dynamic_host import (
     strip_secrets,
     to_struct,
 )
+from tests.pulumi_mocks import RecordingMocks
 
 SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
 K8S_SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -546,10 +547,13 @@ def _quiet_reported_failures(loop: asyncio.AbstractEventLoop) -> None:
 
 
 class _StandInMonitor(pulumi_mocks.MockMonitor):
-    """The resource monitor the program talks to: registrations go to the deployment."""
+    """The resource monitor the program talks to: registrations go to the deployment.
+
+    Its mocks only answer invokes (none are expected) for MockMonitor's own helpers.
+    """
 
     def __init__(self, deployment: _Deployment) -> None:
-        super().__init__(_EchoMocks())
+        super().__init__(RecordingMocks())
         self.deployment = deployment
 
     def RegisterResource(self, request: Any) -> Any:
@@ -557,16 +561,6 @@ class _StandInMonitor(pulumi_mocks.MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:
         raise NotImplementedError("the engine stand-in does not model Resource.get (ReadResource)")
-
-
-class _EchoMocks(pulumi.runtime.Mocks):
-    """Invokes (none are expected) answer empty; only used by MockMonitor's own helpers."""
-
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list]:
-        return {}, []
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -662,7 +656,7 @@ class EngineStandIn:
         _quiet_reported_failures(_ensure_event_loop())
         pulumi_settings.ROOT.set(None)  # a fresh root stack for this run's project/stack
         pulumi.runtime.set_mocks(
-            _EchoMocks(), project=self.project, stack=self.stack, preview=preview, monitor=monitor
+            monitor.mocks, project=self.project, stack=self.stack, preview=preview, monitor=monitor
         )
         secret_keys = [k for k, v in self.config.items() if rpc.is_rpc_secret(v)]
         plain_config = {k: str(strip_secrets(v)) for k, v in self.config.items()}
