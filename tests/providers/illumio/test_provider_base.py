@@ -9,7 +9,14 @@ import pytest
 from providers.illumio import provider_base
 from providers.illumio.label import LabelProvider
 from providers.illumio.provider_base import changed_keys, is_unknown, plain, set_provider_config
-from tests.providers.illumio.dynamic_host import UNKNOWN, DynamicHost, HostCallError, changes
+from tests.providers.illumio.dynamic_host import (
+    UNKNOWN,
+    DynamicHost,
+    HostCallError,
+    ResourceState,
+    changes,
+    type_token,
+)
 
 PROVIDER = LabelProvider()
 
@@ -57,12 +64,25 @@ def test_missing_settings_fail_create_clearly_but_not_check_or_diff(emu) -> None
             host.create(PROVIDER, {"key": "env", "value": "x"})
         assert "illumio:pceUrl" in caught.value.details
         assert "ILLUMIO_PCE_URL" in caught.value.details
+        # A label already in the state diffs (as `pulumi preview` does) without settings.
+        blob = host.provider_blob(PROVIDER)
+        inputs = {"key": "env", "value": "x", "__provider": blob}
+        href = f"/orgs/{emu.org_id}/labels/1"
+        stored = ResourceState(
+            type_token(PROVIDER), "res", blob, href, inputs, {**inputs, "href": href}
+        )
+        assert changes(host.check_and_diff(PROVIDER, stored, {"key": "env", "value": "x"})) == (
+            "none"
+        )
+        assert changes(host.check_and_diff(PROVIDER, stored, {"key": "env", "value": "y"})) == (
+            "some"
+        )
         assert emu.count() == 0
     finally:
         host.close()
 
 
-def test_preview_diff_without_settings_makes_no_request(emu, host) -> None:
+def test_preview_diff_makes_no_request(emu, host) -> None:
     state = host.create(PROVIDER, {"key": "env", "value": "p"})
     emu.reset_counts()
     assert changes(host.check_and_diff(PROVIDER, state, {"key": "env", "value": "p"})) == "none"
