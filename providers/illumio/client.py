@@ -272,7 +272,7 @@ class PceClient:
                 raise self._transport_error(method, href, exc, failure, attempt + 1) from None
 
             status = response.status_code
-            request_id = response.headers.get("Request-ID") or response.headers.get("X-Request-Id")
+            request_id = _request_id(response)
             log.debug(
                 "%s %s -> %d in %.2fs (Request-ID %s)",
                 method, where, status, self._clock() - started, request_id,
@@ -367,8 +367,7 @@ class PceClient:
         fields: dict[str, Any] = {
             "status": status,
             "tokens": tokens,
-            "request_id": response.headers.get("Request-ID")
-            or response.headers.get("X-Request-Id"),
+            "request_id": _request_id(response),
             "method": method,
             "href": href,
         }
@@ -476,7 +475,7 @@ class PceClient:
             raise IllumioError(
                 "the PCE answered with a body that is not JSON",
                 status=response.status_code,
-                request_id=response.headers.get("Request-ID"),
+                request_id=_request_id(response),
                 method=method,
                 href=href,
                 hint="check illumio:pceUrl points at the PCE itself, not a proxy login page",
@@ -536,7 +535,7 @@ class PceClient:
             raise PceJobError(
                 "the PCE accepted an async collection job without a Location header",
                 status=202,
-                request_id=response.headers.get("Request-ID"),
+                request_id=_request_id(response),
                 method="GET",
                 href=href,
             )
@@ -562,7 +561,7 @@ class PceClient:
                 raise PceJobError(
                     f"the async collection job {job_href} failed: "
                     f"{job.result_message or 'no reason given'}",
-                    request_id=poll.headers.get("Request-ID"),
+                    request_id=_request_id(poll),
                     method="GET",
                     href=href,
                 )
@@ -786,6 +785,11 @@ class PceClient:
 def _require(href: str, pattern: re.Pattern[str], what: str) -> None:
     if not isinstance(href, str) or not pattern.match(href):
         raise ValueError(f"expected {what}, got {href!r}")
+
+
+def _request_id(response: requests.Response) -> str | None:
+    """The PCE's Request-ID for a response (X-Request-Id when a gateway renamed it)."""
+    return response.headers.get("Request-ID") or response.headers.get("X-Request-Id")
 
 
 def _int_header(value: str | None) -> int | None:

@@ -417,6 +417,19 @@ def test_a_non_json_error_body_becomes_the_message(make_client):
     assert "Forbidden by proxy" in caught.value.message and caught.value.tokens == []
 
 
+def test_a_gateways_x_request_id_is_reported_when_request_id_is_missing(make_client):
+    fake = FakePce(
+        reply(404, headers={"X-Request-Id": "gw-1"}),
+        reply(200, headers={"X-Request-Id": "gw-2"}, text="<html>proxy login</html>"),
+    )
+    client = make_client(fake)
+    with pytest.raises(PceNotFoundError) as gone:
+        client.get("/orgs/1/labels/1")
+    with pytest.raises(IllumioError, match="not JSON") as not_json:
+        client.get("/orgs/1/labels/1")
+    assert (gone.value.request_id, not_json.value.request_id) == ("gw-1", "gw-2")
+
+
 def test_a_redirect_is_reported_not_followed(make_client):
     fake = FakePce(reply(301, headers={"Location": "https://pce.test/api/v2/orgs/1/labels"}))
     with pytest.raises(IllumioError) as caught:
