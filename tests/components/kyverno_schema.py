@@ -1,9 +1,14 @@
 """Validate manifests against the shared Kyverno CRD schemas (openAPIV3Schema as JSON).
 
 The files are `<group>_<kind lowercased>_<version>.json` in `<shared>/schemas/kyverno/`,
-where `<shared>` is `$TENANTGUARD_SHARED_DIR` or the `shared/` directory beside the repo.
-They were converted strictly (objects carry `additionalProperties: false`), so the
-Kubernetes extensions are applied here: `x-kubernetes-preserve-unknown-fields` lifts that
+where `<shared>` is `$TENANTGUARD_SHARED_DIR` or the `shared/` directory beside the repo
+(how CI lays out a fresh clone). A missing directory is an error, never a skip: these checks
+are the only proof that rendered policies are accepted by Kyverno's CRDs.
+
+The API server prunes fields a schema does not know, so every object that lists its
+properties is closed here (nearly all already carry `additionalProperties: false`; the root
+does not), and a misspelt field fails instead of silently vanishing. The Kubernetes
+extensions are applied: `x-kubernetes-preserve-unknown-fields` lifts that
 restriction, `x-kubernetes-list-type` `set`/`map` require unique items / unique map keys,
 `x-kubernetes-int-or-string` takes either type, and `x-kubernetes-map-type` only governs
 merging. Any other `x-kubernetes-*` keyword is refused, so a schema update cannot be
@@ -13,10 +18,11 @@ applies the API server's rules for names, labels and annotations.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +39,33 @@ _HANDLED = {
 }
 
 
+class SchemaDirectoryMissing(RuntimeError):
+    """The shared Kyverno schemas cannot be found."""
+
+
 def shared_dir() -> Path:
     """`$TENANTGUARD_SHARED_DIR`, else `<repo>/../shared` (a CI clone has shared/ beside it)."""
     configured = os.environ.get(SHARED_DIR_ENV)
     if configured:
         return Path(configured)
-    return (Path(__file__).resolve().parents[3] / ".." / "shared").resolve()
+    return (Path(__file__).resolve().parents[2] / ".." / "shared").resolve()
 
 
 def kyverno_schema_dir() -> Path:
+    """Where the CRD schemas live (may not exist: see `schema_dir`)."""
     return shared_dir() / "schemas" / "kyverno"
+
+
+def schema_dir() -> Path:
+    """The schema directory; SchemaDirectoryMissing says how to provide it when absent."""
+    directory = kyverno_schema_dir()
+    if not directory.is_dir() or not any(directory.glob("*.json")):
+        raise SchemaDirectoryMissing(
+            f"Kyverno CRD schemas not found in {directory}: clone the repository next to "
+            f"shared/ (so <clone>/../shared/schemas/kyverno exists) or set {SHARED_DIR_ENV} "
+            "to the shared directory"
+        )
+    return directory
 
 
 def _list_type(validator: Any, list_type: str, instance: Any, schema: dict[str, Any]) -> Iterator:
@@ -98,6 +121,8 @@ def _prepared(node: Any, path: str = "#") -> Any:
         )
     if out.get("x-kubernetes-preserve-unknown-fields") is True:
         out.pop("additionalProperties", None)
+    elif "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False  # what the API server would prune, we refuse
     return out
 
 
@@ -171,3 +196,19 @@ def metadata_problems(metadata: dict[str, Any]) -> list[str]:
     if sum(len(k) + len(str(v)) for k, v in annotations.items()) > 256 * 1024:
         problems.append("metadata.annotations exceed 256 KiB")
     return problems
+
+
+@functools.cache
+def _schemas(directory: Path) -> KyvernoSchemas:
+    return KyvernoSchemas(directory)
+
+
+def validate_kyverno(obj: Mapping[str, Any]) -> None:
+    """Raise AssertionError naming the object and every problem if `obj` breaks its CRD."""
+    metadata = obj.get("metadata") or {}
+    what = f"{obj.get('kind')}/{metadata.get('name')}"
+    if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
+        raise AssertionError(f"{what}: apiVersion and kind are required strings")
+    problems = _schemas(schema_dir()).problems(dict(obj))
+    if problems:
+        raise AssertionError(f"{what}: " + "; ".join(problems))

@@ -223,10 +223,11 @@ def test_legacy_list_webhooks_in_user_values_are_refused():
 def test_schema_helper_honours_the_env_var_and_fails_clearly_when_absent(monkeypatch, tmp_path):
     from tests.components import kyverno_schema
 
-    monkeypatch.setenv(kyverno_schema.ENV_VAR, str(tmp_path))
-    with pytest.raises(kyverno_schema.SchemaDirectoryMissing, match=kyverno_schema.ENV_VAR):
+    monkeypatch.setenv(kyverno_schema.SHARED_DIR_ENV, str(tmp_path))
+    with pytest.raises(kyverno_schema.SchemaDirectoryMissing, match=kyverno_schema.SHARED_DIR_ENV):
         kyverno_schema.schema_dir()
     (tmp_path / "schemas" / "kyverno").mkdir(parents=True)
+    (tmp_path / "schemas" / "kyverno" / "x.json").write_text("{}")
     assert kyverno_schema.schema_dir() == tmp_path / "schemas" / "kyverno"
 
 
@@ -236,3 +237,6 @@ def test_schema_helper_rejects_fields_the_crd_would_prune():
     bad = {**good, "spec": {**good["spec"], "validationAction": ["Deny"]}}
     with pytest.raises(AssertionError, match="validationAction"):
         validate_kyverno(bad)
+    misspelt_root = {**{k: v for k, v in good.items() if k != "spec"}, "spce": good["spec"]}
+    with pytest.raises(AssertionError, match="spce"):
+        validate_kyverno(misspelt_root)

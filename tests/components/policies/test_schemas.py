@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from components.policies import catalog, render
-from tests.components.policies import crd_schemas
-from tests.components.policies.crd_schemas import KyvernoSchemas
+from tests.components import kyverno_schema
+from tests.components.kyverno_schema import KyvernoSchemas
 
 COMBINATIONS = list(
     itertools.product(
@@ -47,11 +47,11 @@ def test_every_kind_we_render_has_a_schema_file(kyverno_schemas: KyvernoSchemas)
 
 
 def test_default_shared_dir_is_beside_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(crd_schemas.SHARED_DIR_ENV, raising=False)
-    repo = Path(crd_schemas.__file__).resolve().parents[3]
-    assert crd_schemas.shared_dir() == (repo.parent / "shared").resolve()
-    monkeypatch.setenv(crd_schemas.SHARED_DIR_ENV, "/somewhere/shared")
-    assert crd_schemas.kyverno_schema_dir() == Path("/somewhere/shared/schemas/kyverno")
+    monkeypatch.delenv(kyverno_schema.SHARED_DIR_ENV, raising=False)
+    repo = Path(kyverno_schema.__file__).resolve().parents[2]
+    assert kyverno_schema.shared_dir() == (repo.parent / "shared").resolve()
+    monkeypatch.setenv(kyverno_schema.SHARED_DIR_ENV, "/somewhere/shared")
+    assert kyverno_schema.kyverno_schema_dir() == Path("/somewhere/shared/schemas/kyverno")
 
 
 def test_validator_rejects_what_kyverno_would(kyverno_schemas: KyvernoSchemas) -> None:
@@ -80,7 +80,10 @@ def test_validator_rejects_what_kyverno_would(kyverno_schemas: KyvernoSchemas) -
 def test_preserve_unknown_fields_lifts_additional_properties(tmp_path: Path) -> None:
     schema = {
         "type": "object",
-        "properties": {
+        "properties": {  # a CRD root lists these and declares no additionalProperties
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
             "strict": {"type": "object", "additionalProperties": False},
             "open": {
                 "type": "object",
@@ -97,6 +100,7 @@ def test_preserve_unknown_fields_lifts_additional_properties(tmp_path: Path) -> 
     problems = schemas.problems({**thing, "strict": {"any": 1}, "either": 1.5})
     assert any("'any' was unexpected" in p for p in problems)
     assert any("neither an integer nor a string" in p for p in problems)
+    assert any("'stray' was unexpected" in p for p in schemas.problems({**thing, "stray": 1}))
 
 
 def test_unknown_kubernetes_extension_is_refused(tmp_path: Path) -> None:
