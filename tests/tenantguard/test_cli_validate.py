@@ -45,7 +45,7 @@ def test_a_valid_stack_prints_ok_with_its_size(stack: str, capsys: pytest.Captur
     assert err == ""
 
 
-def test_dev_reads_like_the_readme_says(capsys: pytest.CaptureFixture) -> None:
+def test_validate_dev_prints_one_ok_line_with_its_counts(capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["validate", "dev"]) == 0
     assert capsys.readouterr().out == "OK: stacks/dev.yaml (2 tenants, 4 projects)\n"
 

@@ -167,10 +167,13 @@ def test_profiles_json(seeded: Seed, capsys: pytest.CaptureFixture) -> None:
     assert {entry["key"] for entry in ledger["labels"]} == {"app", "env"}
 
 
-def test_a_cluster_without_profiles_says_so(seeded: Seed, capsys: pytest.CaptureFixture) -> None:
+def test_a_cluster_kubelink_never_reported_lists_only_its_default_profile(
+    seeded: Seed, capsys: pytest.CaptureFixture
+) -> None:
     code, out, _ = run(["pce", "profiles", "dev-eu1-old", "-o", "json"], capsys)
     assert code == 0
-    assert all(p["namespace"] is None for p in json.loads(out)), "only the cluster default"
+    profiles = json.loads(out)
+    assert len(profiles) == 1 and profiles[0]["namespace"] is None, "only the cluster default"
 
 
 # --------------------------------------------------------------------------- labels
