@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,19 +100,14 @@ class RunResult:
     steps: list[Step] = field(default_factory=list)
     exports: dict[str, Any] = field(default_factory=dict)
     secret_exports: set[str] = field(default_factory=set)
-    seconds: float = 0.0
 
     def methods(self) -> list[str]:
         """The provider methods called, in order (Configure, Check, Diff, Create, ...)."""
         return [call.method for call in self.calls]
 
-    def count(self, method: str, type_contains: str | None = None) -> int:
-        """How many calls of `method` (on types containing `type_contains`) were made."""
-        return sum(
-            1
-            for call in self.calls
-            if call.method == method and (type_contains is None or type_contains in call.type)
-        )
+    def count(self, method: str) -> int:
+        """How many calls of `method` were made."""
+        return sum(1 for call in self.calls if call.method == method)
 
     def changed(self) -> list[Step]:
         """Every step that is not `same`."""
@@ -589,7 +583,6 @@ class EngineStandIn:
         self.host_factory = host_factory
         self.outputs_hook = outputs_hook
         self.state = StackState()
-        self.history: list[RunResult] = []
 
     # ------------------------------------------------------------------ operations
     def up(self, program: Program) -> RunResult:
@@ -610,7 +603,6 @@ class EngineStandIn:
 
     # ------------------------------------------------------------------ plumbing
     def _program_operation(self, operation: str, program: Program, *, preview: bool) -> RunResult:
-        started = time.monotonic()
         deployment = _Deployment(self, operation, preview)
         try:
             program_error = self._run_program(program, deployment, preview)
@@ -620,16 +612,15 @@ class EngineStandIn:
                 self._guard(deployment, deployment.delete_unregistered)
         finally:
             deployment.providers.close()
-        return self._finish(deployment, started, keep_state=not preview)
+        return self._finish(deployment, keep_state=not preview)
 
     def _state_operation(self, operation: str, work: Callable[[_Deployment], None]) -> RunResult:
-        started = time.monotonic()
         deployment = _Deployment(self, operation, preview=False)
         try:
             self._guard(deployment, lambda: work(deployment))
         finally:
             deployment.providers.close()
-        return self._finish(deployment, started, keep_state=True)
+        return self._finish(deployment, keep_state=True)
 
     @staticmethod
     def _guard(deployment: _Deployment, work: Callable[[], None]) -> None:
@@ -638,12 +629,10 @@ class EngineStandIn:
         except Exception as error:
             deployment.fail(summary(error))
 
-    def _finish(self, deployment: _Deployment, started: float, *, keep_state: bool) -> RunResult:
+    def _finish(self, deployment: _Deployment, *, keep_state: bool) -> RunResult:
         result = deployment.result
-        result.seconds = time.monotonic() - started
         if keep_state:
             self.state = deployment.state
-        self.history.append(result)
         if deployment.errors:
             raise DeploymentError(deployment.operation, deployment.errors, result)
         return result

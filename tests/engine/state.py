@@ -92,11 +92,6 @@ class ResourceState:
         """Outputs without secret markers and without `__provider`."""
         return {k: strip_secrets(v) for k, v in self.outputs.items() if k != PROVIDER_KEY}
 
-    @property
-    def plain_inputs(self) -> dict[str, Any]:
-        """Inputs without secret markers and without `__provider`."""
-        return {k: strip_secrets(v) for k, v in self.inputs.items() if k != PROVIDER_KEY}
-
     def is_secret(self, key: str) -> bool:
         """Whether output `key` is stored as a secret."""
         return rpc.is_rpc_secret(self.outputs.get(key))
