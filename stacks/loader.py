@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from components.tenancy_validation import PolicyChecker
-from stacks.errors import SECRET_ADVICE, SpecError, SpecProblem, suggestion, translate_all
+from stacks.errors import SECRET_ADVICE, SpecError, SpecProblem, translate_all
 from stacks.spec import (
     PlatformSpec,
     allowed_keys,
@@ -129,15 +129,10 @@ def load_file(path: str | Path) -> PlatformSpec:
 
 def _library_policy_checker() -> PolicyChecker:
     """The policy library's parameter validator, imported only when a spec is checked."""
-    from components.policies import catalog, validate_parameters
+    from components.policies import validate_parameters
 
     def check(name: str, parameters: Mapping[str, object]) -> None:
-        try:
-            validate_parameters(name, dict(parameters))
-        except ValueError as exc:
-            known = [template.name for template in catalog()]
-            hint = suggestion(name, known) if name not in known else ""
-            raise ValueError(f"{exc}{hint}") from None
+        validate_parameters(name, dict(parameters))
 
     return check
 

@@ -8,6 +8,7 @@ drop repeated items and keep their order. Pydantic's errors are translated into 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -40,12 +41,14 @@ class PolicyParameterError(ValueError):
 
     @classmethod
     def unknown_template(cls, template: str, known: list[str]) -> PolicyParameterError:
-        """The error for a template name the library does not have."""
+        """The error for a template name the library does not have, with the closest name."""
         listed = f"known templates: {', '.join(known)}"
+        close = difflib.get_close_matches(template, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         return cls(
             template,
-            [f"unknown policy template; {listed}"],
-            message=f"unknown policy template {template!r}; {listed}",
+            [f"unknown policy template{hint}; {listed}"],
+            message=f"unknown policy template {template!r}{hint}; {listed}",
         )
 
 

@@ -462,6 +462,16 @@ def test_unknown_project_policy(failing) -> None:
     assert "restrict-image-registries" in problem.message  # what is allowed
 
 
+def test_a_misspelt_policy_gets_the_close_name(failing) -> None:
+    text = edit(
+        VALID_SPEC,
+        "            role: edit\n",
+        "            role: edit\n        policies:\n          - name: disallow-latest-tags\n",
+    )
+    problem = only(failing(text))
+    assert "(did you mean 'disallow-latest-tag'?)" in problem.message
+
+
 def test_bad_policy_parameter(failing) -> None:
     text = edit(
         VALID_SPEC,

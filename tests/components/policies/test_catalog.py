@@ -202,3 +202,15 @@ def test_tenancy_validation_reports_library_errors_at_the_policy_path() -> None:
     by_path = {p.path: p.message for p in problems}
     assert "must be a list of label keys" in by_path["tenants[0].projects[0].policies[0]"]
     assert "unknown policy template" in by_path["tenants[0].projects[0].policies[1]"]
+
+
+def test_an_unknown_template_close_to_a_known_one_suggests_it():
+    with pytest.raises(PolicyParameterError) as error:
+        validate_parameters("disallow-latest-tags", {})
+    assert (
+        "unknown policy template 'disallow-latest-tags' (did you mean 'disallow-latest-tag'?)"
+        in (str(error.value))
+    )
+    with pytest.raises(PolicyParameterError) as error:
+        validate_parameters("zzz", {})
+    assert "did you mean" not in str(error.value)
