@@ -42,6 +42,22 @@ def check_dns_label(value: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 
+LABEL_KEY_RULE = "an Illumio label key of 1 to 64 characters, such as env or loc"
+
+
+def check_label_map(value: dict[str, str]) -> dict[str, str]:
+    """Return `value` if every key is an Illumio label key and every value non-empty."""
+    for key, label in value.items():
+        if not 1 <= len(key) <= 64:
+            raise ValueError(f"label key {key!r} is not {LABEL_KEY_RULE}")
+        if not label:
+            raise ValueError(f"label {key!r} has an empty value; every label needs a value")
+    return value
+
+
+IllumioLabelMap = Annotated[dict[str, str], AfterValidator(check_label_map)]
+"""Illumio labels as key -> value (the tenant's, the platform's)."""
+
 
 class SpecModel(BaseModel):
     """Base: unknown keys are errors, camelCase aliases for YAML, snake_case names in Python."""
@@ -174,7 +190,7 @@ class TenantSpec(SpecModel):
     """A tenant: its Illumio labels, its image allowlist and its projects."""
 
     name: DnsLabel
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: IllumioLabelMap = Field(default_factory=dict)
     image_allowlist: list[str] | None = None
     projects: list[ProjectSpec] = Field(default_factory=list)
 

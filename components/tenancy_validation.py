@@ -334,15 +334,6 @@ def validate_tenants(
                             f"platform allowlist; allowed: {', '.join(platform.image_allowlist)}",
                         )
                     )
-        for key, value in tenant.labels.items():
-            if not key or len(key) > 64 or not value:
-                problems.append(
-                    Problem(
-                        f"{t_path}.labels.{key}",
-                        f"tenant {tenant.name!r}: label keys are 1 to 64 characters and values "
-                        "are not empty",
-                    )
-                )
         if illumio_profiles:
             problems += _platform_label_problems(
                 tenant, platform_labels, t_path, platform_labels_path

@@ -36,10 +36,12 @@ from components.kyverno_values import DEFAULT_CHART_VERSION
 from components.quantity import ALLOWED_FORM as QUANTITY_FORM
 from components.tenancy_models import (
     DNS1123_LABEL_RULE,
+    LABEL_KEY_RULE,
     ROLE_TYPES,
     DnsLabel,
     EnforcementMode,
     FailureAction,
+    IllumioLabelMap,
     PlatformPolicy,
     PolicyApi,
     PolicyRef,
@@ -76,7 +78,6 @@ CA_DATA_RULE = (
     "the base64 of the cluster CA certificate in PEM, as in a kubeconfig's "
     "certificate-authority-data"
 )
-LABEL_KEY_RULE = "an Illumio label key of 1 to 64 characters, such as env or loc"
 VAULT_PATH_RULE = (
     "path segments of letters, digits, '.', '_' and '-' joined by '/', with no leading or "
     "trailing '/' and no '..', such as tenantguard/dev"
@@ -166,15 +167,6 @@ def _check_optional_ca_data(value: str | None) -> str | None:
     return None if value is None else _check_ca_data(value)
 
 
-def _check_label_map(value: dict[str, str]) -> dict[str, str]:
-    for key, label in value.items():
-        if not 1 <= len(key) <= 64:
-            raise ValueError(f"label key {key!r} is not {LABEL_KEY_RULE}")
-        if not label:
-            raise ValueError(f"label {key!r} has an empty value; every label needs a value")
-    return value
-
-
 def _check_vault_path(value: str) -> str:
     parts = value.split("/")
     if value.startswith("/") or value.endswith("/"):
@@ -203,7 +195,7 @@ class IllumioSpec(SpecModel):
 
     enforcement_mode: EnforcementMode = "visibility_only"
     visibility_level: VisibilityLevel = "flow_summary"
-    labels: Annotated[dict[str, str], AfterValidator(_check_label_map)] = Field(
+    labels: IllumioLabelMap = Field(
         default_factory=dict,
         description=f"a mapping of label key ({LABEL_KEY_RULE}) to value, such as "
         "{env: dev, loc: eu-west-1}",

@@ -102,3 +102,17 @@ def test_validation_errors_never_echo_the_value_that_was_given():
         ClusterSpec.model_validate({"name": "c", "apiServer": "https://admin:hunter2@k8s:6443"})
     assert "hunter2" not in str(err.value)
     assert "apiServer" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("labels", "reason"),
+    [
+        ({"": "x"}, "label key '' is not"),
+        ({"k" * 65: "x"}, "is not an Illumio label key"),
+        ({"bu": ""}, "label 'bu' has an empty value"),
+    ],
+)
+def test_tenant_labels_need_short_keys_and_values(labels, reason):
+    with pytest.raises(ValidationError, match=reason) as err:
+        TenantSpec(name="acme", labels=labels)
+    assert err.value.errors()[0]["loc"] == ("labels",)
