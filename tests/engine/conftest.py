@@ -32,17 +32,9 @@ def request_kind(path: str) -> str:
     return "other"
 
 
-def requests_by_kind(emu: PceEmulator) -> dict[str, Counter[str]]:
-    """PCE requests since the last reset, per object kind and method: {"label": {"POST": 3}}."""
-    table: dict[str, Counter[str]] = {}
-    for request in emu.requests:
-        table.setdefault(request_kind(request.path), Counter())[request.method] += 1
-    return table
-
-
-def flat_counts(table: dict[str, Counter[str]]) -> dict[str, int]:
-    """{"label POST": 3, ...} for compact assertions and reports."""
-    return {f"{kind} {method}": n for kind, row in table.items() for method, n in row.items()}
+def request_counts(emu: PceEmulator) -> dict[str, int]:
+    """PCE requests since the last reset, per object kind and method: {"label POST": 3}."""
+    return dict(Counter(f"{request_kind(r.path)} {r.method}" for r in emu.requests))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from tenantguard.program import main
-from tests.engine.conftest import flat_counts, requests_by_kind
+from tests.engine.conftest import request_counts
 from tests.engine.standin import EngineStandIn, RunResult
 from tests.pce_emulator import PceEmulator
 
@@ -151,7 +151,7 @@ def test_first_up_creates_exactly_the_objects_the_spec_implies(emu, engine, spec
     result = engine.up(program(spec_dir))
 
     assert_pce_holds_the_spec(emu, result)
-    assert flat_counts(requests_by_kind(emu)) == {
+    assert request_counts(emu) == {
         "cluster GET": 1,
         "cluster POST": 1,
         "pairing_profile POST": 1,
@@ -170,7 +170,7 @@ def test_second_up_makes_no_pce_request_and_changes_nothing(emu, engine, spec_di
 
     result = engine.up(program(spec_dir))
 
-    assert emu.count() == 0, flat_counts(requests_by_kind(emu))
+    assert emu.count() == 0, request_counts(emu)
     assert result.changed() == []
     assert set(result.methods()) == {"Configure", "Check", "Diff"}
 
@@ -180,7 +180,7 @@ def test_refresh_reads_back_what_up_stored_and_changes_nothing(emu, engine, spec
     emu.reset_counts()
 
     engine.refresh()
-    assert flat_counts(requests_by_kind(emu)) == {
+    assert request_counts(emu) == {
         "cluster GET": 1,
         "label GET": 6,
         "pairing_profile GET": 2,
@@ -201,7 +201,7 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     write_spec(spec_dir, db_mode="visibility_only")
     mode = engine.up(program(spec_dir))
     assert mode.ops("update") == ["platform-shop-db-profile"]
-    assert flat_counts(requests_by_kind(emu)) == {"profile PUT": 1}
+    assert request_counts(emu) == {"profile PUT": 1}
 
     emu.reset_counts()
     write_spec(spec_dir, db_mode="visibility_only", with_api=True)
@@ -210,7 +210,7 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     dynamic_created = [s.name for s in added.steps if s.op == "create" and "dynamic" in s.type]
     assert sorted(dynamic_created) == ["label-role-api", "platform-shop-api-profile"]
     assert all("shop-api" in s.name or s.name == "label-role-api" for s in added.changed())
-    assert flat_counts(requests_by_kind(emu)) == {
+    assert request_counts(emu) == {
         "label GET": 1,  # role=api is new (role=web is shared with shop-web) ...
         "label POST": 1,  # ... so it is looked up, then created
         "profile GET": 1,
@@ -225,7 +225,7 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
         "label-role-api",
         "platform-shop-api-profile",
     ]
-    assert flat_counts(requests_by_kind(emu)) == {"profile DELETE": 1, "label DELETE": 1}
+    assert request_counts(emu) == {"profile DELETE": 1, "label DELETE": 1}
     assert_pce_holds_the_spec(emu, removed, db_mode="visibility_only")
 
     emu.reset_counts()
@@ -233,7 +233,7 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     assert len(engine.state) == 0
     assert emu.clusters == {} and emu.profiles == {} and emu.pairing_profiles == {}
     assert [(lb["key"], lb["value"]) for lb in emu.labels.values()] == [("loc", "lab")]
-    assert flat_counts(requests_by_kind(emu)) == {
+    assert request_counts(emu) == {
         "profile DELETE": 2,
         "label DELETE": 5,  # all but loc=lab, which this stack only used
         "pairing_profile DELETE": 1,

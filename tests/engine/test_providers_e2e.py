@@ -24,7 +24,7 @@ from providers.illumio import (
     PairingKey,
     PairingProfile,
 )
-from tests.engine.conftest import flat_counts, requests_by_kind
+from tests.engine.conftest import request_counts
 from tests.engine.standin import EngineStandIn
 from tests.pce_emulator import PceEmulator
 
@@ -143,7 +143,7 @@ def assert_no_op(emu: PceEmulator, engine: EngineStandIn, stack: IllumioStack) -
     """A second `up` with no change: no PCE request and no Create/Update/Delete."""
     emu.reset_counts()
     result = engine.up(stack)
-    assert emu.count() == 0, f"a no-op up made PCE requests: {flat_counts(requests_by_kind(emu))}"
+    assert emu.count() == 0, f"a no-op up made PCE requests: {request_counts(emu)}"
     assert set(result.methods()) <= {"Configure", "Check", "Diff"}
     assert result.changed() == []
 
@@ -157,7 +157,7 @@ def test_first_up_creates_exactly_the_declared_objects(emu, engine) -> None:
 
     assert_expected_objects(emu, engine, IllumioStack())
     assert result.count("Create") == 9 and result.count("Update") == result.count("Delete") == 0
-    assert flat_counts(requests_by_kind(emu)) == {
+    assert request_counts(emu) == {
         "cluster GET": 1,  # is the name taken?
         "cluster POST": 1,
         "label GET": 4,  # each label is looked up first ...
@@ -186,13 +186,13 @@ def test_a_change_makes_only_the_expected_updates(emu, engine) -> None:
     mode = engine.up(IllumioStack(mode="full"))
     assert mode.ops("update") == ["billing", "pairing", "shop"]
     assert mode.count("Create") == mode.count("Delete") == 0
-    assert flat_counts(requests_by_kind(emu)) == {"pairing_profile PUT": 1, "profile PUT": 2}
+    assert request_counts(emu) == {"pairing_profile PUT": 1, "profile PUT": 2}
     assert_expected_objects(emu, engine, IllumioStack(mode="full"))
 
     emu.reset_counts()
     renamed = engine.up(IllumioStack(mode="full", app="store"))
     assert renamed.ops("replace") == ["app"] and renamed.ops("update") == ["shop"]
-    assert flat_counts(requests_by_kind(emu)) == {
+    assert request_counts(emu) == {
         "label GET": 1,  # app=store absent ...
         "label POST": 1,  # ... so created
         "profile PUT": 1,  # shop now assigns it
@@ -214,7 +214,7 @@ def test_the_profile_kubelink_reported_is_adopted_and_destroy_cleans_up(emu, eng
     emu.reset_counts()
     adopted = engine.up(IllumioStack(with_legacy=True))
     assert adopted.exports["legacy_href"] == legacy_href, "adopted, not duplicated"
-    assert flat_counts(requests_by_kind(emu)) == {"profile GET": 1, "profile PUT": 1}
+    assert request_counts(emu) == {"profile GET": 1, "profile PUT": 1}
     assert emu.profiles[legacy_href]["managed"] is True
     namespaces = sorted(str(p["namespace"]) for p in cluster_profiles(emu, cluster_href))
     assert namespaces == ["None", "billing", "kube-system", "legacy", "shop"]
@@ -227,7 +227,7 @@ def test_the_profile_kubelink_reported_is_adopted_and_destroy_cleans_up(emu, eng
     # Labels this stack made are gone; env=prod, which it only used, stays.
     assert [(lb["key"], lb["value"]) for lb in emu.labels.values()] == [("env", "prod")]
     assert destroyed.count("Delete") == 10
-    assert flat_counts(requests_by_kind(emu)) == {
+    assert request_counts(emu) == {
         "profile DELETE": 3,  # shop, billing and the adopted legacy profile
         "pairing_profile DELETE": 1,  # a pairing key has no API to revoke it
         "label DELETE": 3,
@@ -242,7 +242,7 @@ def test_refresh_reads_each_object_once_and_drops_what_is_gone(emu, engine) -> N
 
     engine.refresh()
 
-    assert flat_counts(requests_by_kind(emu)) == {
+    assert request_counts(emu) == {
         "cluster GET": 1,
         "label GET": 4,
         "pairing_profile GET": 2,  # the profile, and the key checks its profile still exists
@@ -326,7 +326,7 @@ def test_a_new_description_updates_the_cluster_and_keeps_its_token(emu, engine) 
     result = engine.up(IllumioStack(description="engine e2e, renamed team"))
 
     assert result.ops("update") == ["cluster"]
-    assert flat_counts(requests_by_kind(emu)) == {"cluster PUT": 1}
+    assert request_counts(emu) == {"cluster PUT": 1}
     assert emu.clusters[href]["description"] == "engine e2e, renamed team"
     assert (
         result.exports["cluster_token"]
