@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 
 from tests.engine.standin import EngineStandIn
@@ -65,10 +64,3 @@ def toy_store(tmp_path: Path) -> Path:
     directory = tmp_path / "items"
     directory.mkdir()
     return directory
-
-
-@pytest.fixture(autouse=True)
-def _no_config_left_behind() -> Iterator[None]:
-    """Later tests in the session must not see this test's Pulumi config."""
-    yield
-    pulumi.runtime.set_all_config({}, [])
