@@ -144,7 +144,8 @@ def assert_no_op(emu: PceEmulator, engine: EngineStandIn, stack: IllumioStack) -
     emu.reset_counts()
     result = engine.up(stack)
     assert emu.count() == 0, f"a no-op up made PCE requests: {request_counts(emu)}"
-    assert set(result.methods()) <= {"Configure", "Check", "Diff"}
+    assert set(result.methods()) == {"Configure", "Check", "Diff"}
+    assert result.count("Diff") == len(engine.state.dynamic()), "every resource was diffed"
     assert result.changed() == []
 
 
