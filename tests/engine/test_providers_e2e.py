@@ -254,7 +254,8 @@ def test_refresh_reads_each_object_once_and_drops_what_is_gone(emu, engine) -> N
 
     # Someone deletes the billing profile in the PCE UI: refresh forgets it, up recreates it.
     billing_href = engine.state.named("billing").id
-    emu.store.profiles.pop(billing_href)
+    with emu.lock:
+        emu.store.delete_profile(billing_href)
     engine.refresh()
     assert "billing" not in [r.name for r in engine.state.resources.values()]
     recreated = engine.up(IllumioStack())
