@@ -459,6 +459,9 @@ def test_label_put_changes_value_and_profiles_echo_it(api):
         json={"namespace": "a", "labels": [{"key": "env", "assignment": {"href": env["href"]}}]},
     )
     assert api("PUT", env["href"], json={"key": "app"}).status_code == 406
+    prod = api.ok("POST", "/orgs/1/labels", 201, json={"key": "env", "value": "prod"})
+    taken = api("PUT", env["href"], json={"value": "prod"})
+    assert error_tokens(taken) == ["label_duplicate"] and prod["href"] in taken.text
     assert api("PUT", env["href"], json={"value": "staging"}).status_code == 204
     assert api.ok("GET", env["href"], 200)["value"] == "staging"
     echoed = api.ok("GET", profile["href"], 200)["labels"]

@@ -260,10 +260,8 @@ class PceStore:
         }
         return Reply(201, dict(self.insert_label(key, value, extra)))
 
-    def insert_label(
-        self, key: str, value: str, extra: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Add a label, refusing a duplicate key+value."""
+    def _refuse_duplicate_label(self, key: str, value: str) -> None:
+        """406 label_duplicate when a label with this key and value already exists."""
         for label in self.labels.values():
             if label["key"] == key and label["value"] == value:
                 raise ApiError(
@@ -271,6 +269,12 @@ class PceStore:
                     LABEL_DUPLICATE,
                     f"A label with key {key!r} and value {value!r} already exists: {label['href']}",
                 )
+
+    def insert_label(
+        self, key: str, value: str, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Add a label, refusing a duplicate key+value."""
+        self._refuse_duplicate_label(key, value)
         href = f"{self.org_href}/labels/{self._next_label_id}"
         self._next_label_id += 1
         stamp = now_iso()
@@ -295,13 +299,7 @@ class PceStore:
         )
         value = p.string_field(body, "value", max_len=p.MAX_LABEL_VALUE, allow_empty=False)
         if value is not None and value != label["value"]:
-            for other in self.labels.values():
-                if other["key"] == label["key"] and other["value"] == value:
-                    raise ApiError(
-                        406,
-                        LABEL_DUPLICATE,
-                        f"A label with key {label['key']!r} and value {value!r} already exists",
-                    )
+            self._refuse_duplicate_label(label["key"], value)
             label["value"] = value
         for name in ("external_data_set", "external_data_reference"):
             if name in body:
