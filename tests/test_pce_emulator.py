@@ -139,6 +139,10 @@ def test_cluster_put_is_partial_and_returns_204_without_body(api):
     assert response.status_code == 204 and response.content == b""
     after = api.ok("GET", cluster["href"], 200)
     assert (after["name"], after["description"]) == ("prod-eu", "Frankfurt")
+    assert error_tokens(api("PUT", cluster["href"], json={"name": ""})) == [
+        "input_validation_error"
+    ]
+    assert api.ok("GET", cluster["href"], 200)["name"] == "prod-eu"
 
 
 @pytest.mark.parametrize(

@@ -182,9 +182,7 @@ class PceStore:
         """PUT a cluster: name/description only, 204."""
         cluster = self._cluster(href)
         body = p.require_object(body, CLUSTER_WRITABLE, "container cluster")
-        name = p.string_field(body, "name", required=False)
-        if "name" in body and not name:
-            raise invalid("name must not be empty")
+        name = p.string_field(body, "name", allow_empty=False)
         description = p.string_field(body, "description", max_len=4096)
         if name is not None:
             cluster["name"] = name
