@@ -90,15 +90,6 @@ class FaultPlan:
             self._window_seconds = window_seconds
             self._seen.clear()
 
-    def clear(self) -> None:
-        """Disarm every fault."""
-        with self._lock:
-            self._injected.clear()
-            self._drops.clear()
-            self._latency = 0.0
-            self._per_window = None
-            self._seen.clear()
-
     @property
     def latency(self) -> float:
         """Seconds each request waits before processing."""

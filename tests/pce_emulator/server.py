@@ -349,10 +349,6 @@ class PceEmulator:
         """A real sliding-window limit per API key (None turns it off)."""
         self.faults.enforce_rate_limit(per_minute, window_seconds)
 
-    def clear_faults(self) -> None:
-        """Disarm every fault."""
-        self.faults.clear()
-
     # ----------------------------------------------------------------- PCE-side behaviour
     def kubelink_report(self, cluster_href: str, namespaces: list[str]) -> list[str]:
         """Kubelink reports namespaces: unmanaged profiles appear for new ones."""
