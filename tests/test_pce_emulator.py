@@ -754,14 +754,12 @@ def test_pce_env_points_the_illumio_variables_at_the_emulator(pce_env):
     assert pce_env.count(method="GET", path_contains="/labels") == 1
 
 
-def test_a_drop_rule_with_even_errors_swallows_a_refusal_too(pce_emulator):
-    session = requests.Session()
-    session.auth = (pce_emulator.api_key, pce_emulator.api_secret)
-    labels = f"{pce_emulator.url}/api/v2/orgs/{pce_emulator.org_id}/labels"
-    session.post(labels, json={"key": "env", "value": "prod"}).raise_for_status()
+def test_a_drop_rule_with_even_errors_swallows_a_refusal_too(pce_emulator, api):
+    prod = {"key": "env", "value": "prod"}
+    api.ok("POST", "/orgs/1/labels", 201, json=prod)
     pce_emulator.drop_response_after_apply("POST", "/labels")
-    refused = session.post(labels, json={"key": "env", "value": "prod"})
+    refused = api("POST", "/orgs/1/labels", json=prod)
     assert refused.status_code == 406, "a plain drop rule only drops applied requests"
     pce_emulator.drop_response_after_apply("POST", "/labels", even_errors=True)
     with pytest.raises(requests.ConnectionError):
-        session.post(labels, json={"key": "env", "value": "prod"})
+        api("POST", "/orgs/1/labels", json=prod)
