@@ -289,6 +289,7 @@ def test_profile_label_rules_are_checked(api, pce_emulator, labels):
     ]
     response = api("POST", profiles_href(cluster), json={"namespace": "ns", "labels": payload})
     assert response.status_code == 406, response.text
+    assert error_tokens(response) == ["input_validation_error"]
     assert len(pce_emulator.profiles) == 1  # only the default profile
 
 
