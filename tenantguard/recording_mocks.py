@@ -123,6 +123,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+async def collect_exports(
+    exported: dict[str, Any], values: dict[str, Any], secret_keys: set[str]
+) -> None:
+    """Resolve a stack's exports into `values`, adding the names of secret ones to `secret_keys`."""
+    for key, value in exported.items():
+        out = pulumi.Output.from_input(value)
+        values[key] = await out.future()
+        if await out.is_secret():
+            secret_keys.add(key)
+
+
 def run_mocked(
     program: Callable[[], Any],
     *,
@@ -152,14 +163,8 @@ def run_mocked(
         result = program()
         exported = dict(getattr(pulumi.runtime.get_root_resource(), "outputs", {}) or {})
 
-        async def collect() -> None:
-            for key, value in exported.items():
-                out = pulumi.Output.from_input(value)
-                recording.exports[key] = await out.future()
-                if await out.is_secret():
-                    recording.secret_exports.add(key)
-
-        return pulumi.Output.all(result, pulumi.Output.from_input(collect()))
+        collected = collect_exports(exported, recording.exports, recording.secret_exports)
+        return pulumi.Output.all(result, pulumi.Output.from_input(collected))
 
     try:
         _run()

@@ -42,6 +42,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop
 
+from tenantguard.recording_mocks import RecordingMocks, collect_exports
 from tests.engine.state import (
     STACK_TYPE,
     ResourceState,
@@ -57,7 +58,6 @@ from tests.providers.illumio.dynamic_host import (
     strip_secrets,
     to_struct,
 )
-from tests.pulumi_mocks import RecordingMocks
 
 SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
 K8S_SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -176,11 +176,11 @@ class ProviderSession:
         """Record the call, then make it through the host (HostCallError if it fails)."""
         host = self._ready_host()
         self._record(ProviderCall(method, resource.type, resource.name))
-        return host._call(method, request)
+        return host.call(method, request)
 
     def _send(self, props: Mapping[str, Any]) -> Any:
         """What the engine sends: the host strips secrets unless it accepts them."""
-        return self._ready_host()._send(dict(props))
+        return self._ready_host().send(dict(props))
 
     def check(
         self, resource: ResourceState, olds: Mapping[str, Any], news: Mapping[str, Any]
@@ -658,14 +658,8 @@ class EngineStandIn:
             root = pulumi.runtime.get_root_resource()
             exported = dict(getattr(root, "outputs", {}) or {})
 
-            async def collect() -> None:
-                for key, value in exported.items():
-                    output = pulumi.Output.from_input(value)
-                    result.exports[key] = await output.future()
-                    if await output.is_secret():
-                        result.secret_exports.add(key)
-
-            return pulumi.Output.all(returned, pulumi.Output.from_input(collect()))
+            collected = collect_exports(exported, result.exports, result.secret_exports)
+            return pulumi.Output.all(returned, pulumi.Output.from_input(collected))
 
         try:
             run()

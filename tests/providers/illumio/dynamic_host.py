@@ -161,13 +161,14 @@ class DynamicHost:
         self._stderr.close()
 
     # ----------------------------------------------------------------- engine calls
-    def _call(self, method: str, request: Any) -> Any:
+    def call(self, method: str, request: Any) -> Any:
+        """One gRPC call to the host; a failure becomes HostCallError naming the method."""
         try:
             return getattr(self.stub, method)(request, timeout=120)
         except grpc.RpcError as error:
             raise HostCallError(method, error) from None
 
-    def _send(self, props: dict[str, Any]) -> struct_pb2.Struct:
+    def send(self, props: dict[str, Any]) -> struct_pb2.Struct:
         """What the engine sends: secrets unwrapped unless the host accepts them."""
         return to_struct(props if self.accept_secrets else strip_secrets(props))
 
@@ -180,7 +181,7 @@ class DynamicHost:
             acceptSecrets=True,
             acceptResources=True,
         )
-        response = self._call("Configure", request)
+        response = self.call("Configure", request)
         self.accept_secrets = response.acceptSecrets
         return response
 
@@ -202,10 +203,10 @@ class DynamicHost:
             urn=state_urn,
             name=name,
             type=type_token(provider),
-            olds=self._send(dict(olds or {})),
-            news=self._send({**news, "__provider": blob}),
+            olds=self.send(dict(olds or {})),
+            news=self.send({**news, "__provider": blob}),
         )
-        response = self._call("Check", request)
+        response = self.call("Check", request)
         failures = [(f.property, f.reason) for f in response.failures]
         return CheckOutcome(from_struct(response.inputs), failures)
 
@@ -220,9 +221,9 @@ class DynamicHost:
             urn=f"urn:pulumi:{STACK}::{PROJECT}::{type_token(provider)}::{name}",
             name=name,
             type=type_token(provider),
-            properties=self._send(checked.inputs),
+            properties=self.send(checked.inputs),
         )
-        response = self._call("Create", request)
+        response = self.call("Create", request)
         return ResourceState(
             type_token=type_token(provider),
             name=name,
@@ -239,11 +240,11 @@ class DynamicHost:
             urn=state.urn,
             name=state.name,
             type=state.type_token,
-            olds=self._send(state.outputs),
-            news=self._send({**news, "__provider": state.provider_blob}),
-            old_inputs=self._send(state.inputs),
+            olds=self.send(state.outputs),
+            news=self.send({**news, "__provider": state.provider_blob}),
+            old_inputs=self.send(state.inputs),
         )
-        return self._call("Diff", request)
+        return self.call("Diff", request)
 
     def check_and_diff(
         self, provider: ResourceProvider, state: ResourceState, news: dict[str, Any]
@@ -266,11 +267,11 @@ class DynamicHost:
             urn=state.urn,
             name=state.name,
             type=state.type_token,
-            olds=self._send(state.outputs),
-            news=self._send(checked.inputs),
-            old_inputs=self._send(state.inputs),
+            olds=self.send(state.outputs),
+            news=self.send(checked.inputs),
+            old_inputs=self.send(state.inputs),
         )
-        response = self._call("Update", request)
+        response = self.call("Update", request)
         return ResourceState(
             type_token=state.type_token,
             name=state.name,
@@ -287,10 +288,10 @@ class DynamicHost:
             urn=state.urn,
             name=state.name,
             type=state.type_token,
-            properties=self._send(state.outputs),
-            inputs=self._send(state.inputs),
+            properties=self.send(state.outputs),
+            inputs=self.send(state.inputs),
         )
-        response = self._call("Read", request)
+        response = self.call("Read", request)
         if not response.id:
             return None
         inputs = state.inputs
@@ -311,10 +312,10 @@ class DynamicHost:
             urn=state.urn,
             name=state.name,
             type=state.type_token,
-            properties=self._send(state.outputs),
-            old_inputs=self._send(state.inputs),
+            properties=self.send(state.outputs),
+            old_inputs=self.send(state.inputs),
         )
-        self._call("Delete", request)
+        self.call("Delete", request)
 
 
 def changes(response: provider_pb2.DiffResponse) -> str:
