@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,29 +10,10 @@ import pytest
 
 from tests.engine.standin import EngineStandIn
 from tests.pce_emulator import PceEmulator
+from tests.pce_emulator.request_log import request_counts
 from tests.providers.illumio.dynamic_host import stack_config
 
-
-def request_kind(path: str) -> str:
-    """Which PCE object a request path is about: cluster, profile, label, pairing_profile,
-    pairing_key, service_backend or job."""
-    for fragment, kind in (
-        ("/container_workload_profiles", "profile"),
-        ("/service_backends", "service_backend"),
-        ("/container_clusters", "cluster"),
-        ("/pairing_key", "pairing_key"),
-        ("/pairing_profiles", "pairing_profile"),
-        ("/labels", "label"),
-        ("/jobs", "job"),
-    ):
-        if fragment in path:
-            return kind
-    return "other"
-
-
-def request_counts(emu: PceEmulator) -> dict[str, int]:
-    """PCE requests since the last reset, per object kind and method: {"label POST": 3}."""
-    return dict(Counter(f"{request_kind(r.path)} {r.method}" for r in emu.requests))
+__all__ = ["request_counts"]
 
 
 @pytest.fixture

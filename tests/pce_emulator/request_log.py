@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .server import PceEmulator
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,25 @@ class RequestLog:
         """Forget every request so far."""
         with self._lock:
             self._items.clear()
+
+
+def request_kind(path: str) -> str:
+    """Which PCE object a request path is about: cluster, profile, label, pairing_profile,
+    pairing_key, service_backend or job."""
+    for fragment, kind in (
+        ("/container_workload_profiles", "profile"),
+        ("/service_backends", "service_backend"),
+        ("/container_clusters", "cluster"),
+        ("/pairing_key", "pairing_key"),
+        ("/pairing_profiles", "pairing_profile"),
+        ("/labels", "label"),
+        ("/jobs", "job"),
+    ):
+        if fragment in path:
+            return kind
+    return "other"
+
+
+def request_counts(emu: PceEmulator) -> dict[str, int]:
+    """PCE requests since the last reset, per object kind and method: {"label POST": 3}."""
+    return dict(Counter(f"{request_kind(r.path)} {r.method}" for r in emu.requests))
