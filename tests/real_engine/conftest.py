@@ -137,9 +137,31 @@ class RealStack:
         """`pulumi destroy --yes`."""
         return self._run(self.stack.destroy)
 
+    def cli(self, *args: str) -> auto.CommandResult:
+        """Run the CLI itself on this stack, as a user types it (raises CommandError)."""
+        workspace = self.stack.workspace
+        assert isinstance(workspace, auto.LocalWorkspace)
+        return workspace.pulumi_command.run(
+            [*args, "--stack", self.stack.name, "--non-interactive"],
+            workspace.work_dir,
+            workspace.env_vars,
+        )
+
     def export(self) -> dict[str, Any]:
-        """`pulumi stack export`: the deployment as the backend stores it."""
+        """The deployment with secrets decrypted (the Automation API's export uses
+        `--show-secrets`), for reading ids and outputs."""
         return self.stack.export_stack().deployment
+
+    def plain_export(self) -> str:
+        """`pulumi stack export` exactly as a user runs it, without --show-secrets."""
+        return self.cli("stack", "export").stdout
+
+    def state_files(self) -> str:
+        """Every file the `file://` backend holds for the project, as text."""
+        backend = Path(self.stack.workspace.env_vars["PULUMI_BACKEND_URL"].removeprefix("file://"))
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(backend.rglob("*")) if p.is_file()
+        )
 
     def resources(self, type_suffix: str = "") -> list[dict[str, Any]]:
         """The state's resources whose type ends with `type_suffix`."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pulumi.automation import CommandError
 
 from tests.pce_emulator import PceEmulator
 from tests.real_engine.conftest import PASSPHRASE, RealStack
@@ -181,15 +182,15 @@ def test_the_profile_kubelink_reported_is_adopted_and_destroy_cleans_up(real, em
 def test_one_label_declared_by_many_resources_is_made_once_under_parallelism(
     make_stack: Callable[..., RealStack], emu
 ) -> None:
-    real = make_stack(emu, **{"e2e:teamLabels": "12"})
+    real = make_stack(emu, **{"e2e:sharedLabels": "12"})
     emu.set_latency(0.05)  # widen the window in which the creates overlap
     up = real.up()
     assert "406" not in up.diagnostics() and "error" not in up.diagnostics().lower()
-    team = [lb for lb in emu.labels.values() if lb["key"] == "team"]
-    assert len(team) == 1, "no duplicate label"
-    assert set(up.outputs["team_hrefs"].value) == {team[0]["href"]}
+    shared = [lb for lb in emu.labels.values() if lb["key"] == "loc"]
+    assert len(shared) == 1, "no duplicate label"
+    assert set(up.outputs["shared_hrefs"].value) == {shared[0]["href"]}
     assert up.requests.get("label POST", 0) >= 4, up.requests
-    owners = [r for r in real.resources(":Label") if r["outputs"]["key"] == "team"]
+    owners = [r for r in real.resources(":Label") if r["outputs"]["key"] == "loc"]
     assert sum(r["outputs"]["created"] for r in owners) == 1, "exactly one owns it"
     emu.set_latency(0)
     assert_no_op(real)
@@ -229,15 +230,17 @@ def test_first_up_converges_under_faults(real, emu, fault: str) -> None:
 
 def test_bad_input_is_refused_at_preview_naming_the_property(make_stack, emu) -> None:
     real = make_stack(emu, **{"e2e:mode": "enforce-everything"})
-    from pulumi.automation import CommandError
 
     with pytest.raises(CommandError) as refused:
         real.preview()
     message = str(refused.value)
     assert "enforcement_mode" in message, message
     assert emu.count() == 0, "nothing was sent to the PCE"
-    with pytest.raises(CommandError):
-        real.up()
+    # `pulumi up --yes` previews first, so the refusal stops it before any step runs.
+    with pytest.raises(CommandError) as up:
+        real.cli("up", "--yes")
+    assert "enforcement_mode" in str(up.value)
+    assert emu.count() == 0
     assert emu.clusters == {} and emu.profiles == {} and emu.pairing_profiles == {}
 
 
@@ -249,21 +252,37 @@ def test_exported_state_holds_no_plaintext_secret(real, emu) -> None:
     token = up.outputs["cluster_token"].value
     code = up.outputs["activation_code"].value
     assert token and code and up.outputs["cluster_token"].secret
-    exported = json.dumps(real.export())
+    exported = real.plain_export()
+    stored = real.state_files()  # the backend's own files, history and backups included
     for secret in (emu.api_secret, token, code, PASSPHRASE):
-        assert secret not in exported
-        assert base64.b64encode(secret.encode()).decode() not in exported
+        for text in (exported, stored):
+            assert secret not in text
+            assert base64.b64encode(secret.encode()).decode() not in text
 
-    cluster = real.resource("cluster")
-    sealed = cluster["outputs"]["container_cluster_token"]
-    assert sealed[SECRET_SIG] == "1b47061264138c4ac30d75fd1eb44270" and "ciphertext" in sealed
-    key = real.resource("pairing-key")["outputs"]["activation_code"]
-    assert "ciphertext" in key
+    resources = json.loads(exported)["deployment"]["resources"]
+    by_name = {r["urn"].rsplit("::", 1)[1]: r for r in resources}
+    for name, field in (
+        ("cluster", "container_cluster_token"),
+        ("pairing-key", "activation_code"),
+    ):
+        sealed = by_name[name]["outputs"][field]
+        assert sealed[SECRET_SIG] == "1b47061264138c4ac30d75fd1eb44270", f"{name}.{field}"
+        assert sealed["ciphertext"], f"{name}.{field} is ciphertext"
+    provider = by_name["default"]["inputs"]["illumio:apiSecret"]
+    assert "ciphertext" in provider, "the API secret in the provider's config is encrypted"
 
-    for resource in real.resources():
+    # The engine stores each pickled provider as a secret too; decrypted, it must still
+    # hold no credential (settings come from configure(), never from the pickle).
+    pickles = 0
+    for resource in real.export()["resources"]:
         provider = resource.get("inputs", {}).get("__provider")
         if provider is None:
             continue
+        assert "ciphertext" in by_name[resource["urn"].rsplit("::", 1)[1]]["inputs"]["__provider"]
+        if isinstance(provider, dict):  # --show-secrets gives {sig, plaintext: <json>}
+            provider = json.loads(provider["plaintext"])
         pickled = base64.b64decode(provider)
         assert emu.api_secret.encode() not in pickled
         assert emu.api_key.encode() not in pickled, "no credential in the pickled provider"
+        pickles += 1
+    assert pickles == DYNAMIC

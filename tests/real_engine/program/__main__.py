@@ -20,7 +20,7 @@ mode = config.get("mode") or "visibility_only"
 app_value = config.get("app") or "shop"
 description = config.get("description") or "real engine e2e"
 with_legacy = config.get_bool("withLegacy") or False
-team_labels = config.get_int("teamLabels") or 0
+shared_labels = config.get_int("sharedLabels") or 0
 cluster_name = config.get("clusterName") or "e2e-cluster"
 
 cluster = ContainerCluster("cluster", name=cluster_name, description=description)
@@ -65,6 +65,6 @@ if with_legacy:
 
 # Many resources declaring one label, as many projects of one tenant do: the engine
 # creates them in parallel, and the PCE must end up with exactly one.
-team = [Label(f"team-{i}", key="team", value="platform") for i in range(team_labels)]
-if team:
-    pulumi.export("team_hrefs", pulumi.Output.all(*[t.href for t in team]))
+shared = [Label(f"loc-{i}", key="loc", value="eu-west") for i in range(shared_labels)]
+if shared:
+    pulumi.export("shared_hrefs", pulumi.Output.all(*[label.href for label in shared]))
