@@ -17,6 +17,7 @@ from providers.illumio.models import last_segment
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
+    create_attempts,
     is_unknown,
     plain,
     plain_props,
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 TOKEN = "container_cluster_token"
 MAX_NAME = 255
-MAX_CREATE_ATTEMPTS = 3
 
 
 class ClusterNameTakenError(Exception):
@@ -156,7 +156,8 @@ class ContainerClusterProvider(IllumioProvider):
 
         client = provider_client()
         last_error: Exception | None = None
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
+        attempts = create_attempts()
+        for _attempt in range(attempts):
             try:
                 return client.create_container_cluster(name, description)
             except PceOutcomeUnknownError as error:
@@ -167,7 +168,7 @@ class ContainerClusterProvider(IllumioProvider):
                     client.delete_container_cluster(orphan.href)
         raise RuntimeError(
             f"creating container cluster {name!r}: the PCE never answered the create request "
-            f"after {MAX_CREATE_ATTEMPTS} attempts (orphans were removed); run `pulumi up` again"
+            f"after {attempts} attempts (orphans were removed); run `pulumi up` again"
         ) from last_error
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:

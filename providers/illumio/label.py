@@ -15,6 +15,7 @@ import pulumi.dynamic
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
+    create_attempts,
     is_unknown,
     plain_props,
     provider_client,
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from providers.illumio.models import LabelRecord
 
 MAX_KEY = 64
-MAX_CREATE_ATTEMPTS = 3
 
 
 class LabelLookupError(Exception):
@@ -88,7 +88,8 @@ class LabelProvider(IllumioProvider):
             outs = _label_outputs(existing, created=False)
             return pulumi.dynamic.CreateResult(outs["href"], outs)
         last_error: Exception | None = None
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
+        attempts = create_attempts()
+        for _attempt in range(attempts):
             try:
                 record = client.create_label(key, value)
                 outs = _label_outputs(record, created=True)
@@ -111,7 +112,7 @@ class LabelProvider(IllumioProvider):
                     return pulumi.dynamic.CreateResult(outs["href"], outs)
         raise LabelLookupError(
             f"label {key}={value}: the PCE never answered the create request after "
-            f"{MAX_CREATE_ATTEMPTS} attempts; run `pulumi up` again"
+            f"{attempts} attempts; run `pulumi up` again"
         ) from last_error
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:

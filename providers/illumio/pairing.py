@@ -24,6 +24,7 @@ from providers.illumio.profile_payload import (
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
+    create_attempts,
     is_unknown,
     plain,
     plain_props,
@@ -39,7 +40,6 @@ PROFILE_DEFAULTS: dict[str, Any] = {
     "assign_labels": {},
 }
 CODE = "activation_code"
-MAX_CREATE_ATTEMPTS = 3
 
 
 def pairing_profile_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,7 +138,8 @@ class PairingProfileProvider(IllumioProvider):
         client = provider_client()
         body = pairing_profile_body(inputs)
         last_error: Exception | None = None
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
+        attempts = create_attempts()
+        for _attempt in range(attempts):
             try:
                 record = client.create_pairing_profile(body)
             except PceOutcomeUnknownError as error:
@@ -151,7 +152,7 @@ class PairingProfileProvider(IllumioProvider):
             return pulumi.dynamic.CreateResult(record.href, _profile_outputs(inputs, record.href))
         raise RuntimeError(
             f"pairing profile {inputs['name']!r}: the PCE never answered the create request "
-            f"after {MAX_CREATE_ATTEMPTS} attempts"
+            f"after {attempts} attempts"
         ) from last_error
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
@@ -228,7 +229,8 @@ class PairingKeyProvider(IllumioProvider):
         profile = str(plain_props(props)["pairing_profile_href"])
         client = provider_client()
         last_error: Exception | None = None
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
+        attempts = create_attempts()
+        for _attempt in range(attempts):
             try:
                 code = client.create_pairing_key(profile)
             except PceOutcomeUnknownError as error:
@@ -239,8 +241,7 @@ class PairingKeyProvider(IllumioProvider):
             outs = {"pairing_profile_href": profile, CODE: secret(str(code))}
             return pulumi.dynamic.CreateResult(id_, outs)
         raise RuntimeError(
-            f"pairing key for {profile}: the PCE never answered after "
-            f"{MAX_CREATE_ATTEMPTS} attempts"
+            f"pairing key for {profile}: the PCE never answered after {attempts} attempts"
         ) from last_error
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:

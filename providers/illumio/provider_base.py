@@ -67,6 +67,12 @@ def provider_client() -> PceClient:
         return client
 
 
+def create_attempts() -> int:
+    """How often a create whose response is lost is tried: once plus `illumio:maxRetries`,
+    the one retry budget every request follows."""
+    return provider_client().settings.max_retries + 1
+
+
 def reset_provider_state() -> None:
     """Forget config and clients (tests that call providers in-process use this)."""
     with _lock:

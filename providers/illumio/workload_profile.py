@@ -28,6 +28,7 @@ from providers.illumio.profile_payload import (
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
+    create_attempts,
     is_unknown,
     plain_props,
     provider_client,
@@ -56,7 +57,6 @@ DEFAULTS: dict[str, Any] = {
     "assign_labels": {},
     "label_restrictions": {},
 }
-MAX_CREATE_ATTEMPTS = 3
 
 
 def normal_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -174,7 +174,8 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
         body = profile_body(inputs)
         client = provider_client()
         last_error: Exception | None = None
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
+        attempts = create_attempts()
+        for _attempt in range(attempts):
             existing = _find(cluster, namespace)
             if existing is not None:
                 client.update_workload_profile(existing.href, body)
@@ -191,7 +192,7 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
             )
         raise RuntimeError(
             f"namespace: could not create or find the workload profile for {namespace!r} in "
-            f"{cluster} after {MAX_CREATE_ATTEMPTS} attempts"
+            f"{cluster} after {attempts} attempts"
         ) from last_error
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:

@@ -18,6 +18,7 @@ import pytest
 from pulumi.automation import CommandError
 
 from tests.pce_emulator import PceEmulator
+from tests.pce_emulator.request_log import request_kind
 from tests.real_engine.conftest import PASSPHRASE, RealStack
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -200,20 +201,21 @@ def test_one_label_declared_by_many_resources_is_made_once_under_parallelism(
 
 # ----------------------------------------------------------------------------- faults
 
+
+def lose_a_response_of_every_kind(emu: PceEmulator) -> None:
+    """Every create's answer lost at least once; the cluster's three times in a row, which
+    illumio:maxRetries=6 allows (each lost POST leaves a token-less orphan to remove)."""
+    emu.drop_response_after_apply("POST", "/container_clusters", count=3)
+    emu.drop_response_after_apply("POST", "/labels", count=3)
+    emu.drop_response_after_apply("POST", "/container_workload_profiles", count=2)
+    emu.drop_response_after_apply("POST", "/pairing_profiles", count=1)
+    emu.drop_response_after_apply("POST", "/pairing_key", count=1)
+
+
 FAULTS: dict[str, Callable[[PceEmulator], None]] = {
     "rate-limit-storm": lambda emu: emu.inject_rate_limit(8, retry_after=1),
     "503-burst": lambda emu: emu.inject_failures(5, 503),
-    "lost-cluster-post": lambda emu: emu.drop_response_after_apply("POST", "/container_clusters"),
-    "lost-label-posts": lambda emu: emu.drop_response_after_apply("POST", "/labels", count=3),
-    "lost-profile-posts": lambda emu: emu.drop_response_after_apply(
-        "POST", "/container_workload_profiles", count=2
-    ),
-    "lost-pairing-profile-post": lambda emu: emu.drop_response_after_apply(
-        "POST", "/pairing_profiles", count=1
-    ),
-    "lost-pairing-key-post": lambda emu: emu.drop_response_after_apply(
-        "POST", "/pairing_key", count=1
-    ),
+    "lost-responses": lose_a_response_of_every_kind,
 }
 
 
@@ -223,6 +225,9 @@ def test_first_up_converges_under_faults(real, emu, fault: str) -> None:
     up = real.up()
     faulty = [r for r in emu.requests if r.status >= 429 or r.dropped]
     assert faulty, "the fault was armed and hit"
+    if fault == "lost-responses":
+        dropped = {request_kind(r.path) for r in faulty if r.dropped}
+        assert dropped == {"cluster", "label", "profile", "pairing_profile", "pairing_key"}
     assert up.summary == {"create": DYNAMIC + 1}
     assert_expected_objects(emu, real)
     assert_no_op(real)
