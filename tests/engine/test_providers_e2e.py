@@ -14,22 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 import pytest
 
-from providers.illumio import (
-    ContainerCluster,
-    ContainerWorkloadProfile,
-    Label,
-    PairingKey,
-    PairingProfile,
-)
 from tests.engine.conftest import request_counts
 from tests.engine.standin import EngineStandIn
+from tests.illumio_program import CLUSTER, FIRST_UP_REQUESTS, PAIRING, declare
 from tests.pce_emulator import PceEmulator
 
-CLUSTER = "e2e-cluster"
-PAIRING = "e2e-pairing"
 CLUSTER_TYPE = "illumio:ContainerCluster"
 KEY_TYPE = "illumio:PairingKey"
 PROFILE_TYPE = "illumio:ContainerWorkloadProfile"
@@ -46,44 +37,12 @@ class IllumioStack:
     """Also manage namespace `legacy`, whose profile Kubelink has already reported."""
 
     def __call__(self) -> None:
-        cluster = ContainerCluster("cluster", name=CLUSTER, description=self.description)
-        env = Label("env-prod", key="env", value="prod")  # pre-exists in the PCE: used, not owned
-        app = Label("app", key="app", value=self.app)
-        web = Label("role-web", key="role", value="web")
-        db = Label("role-db", key="role", value="db")  # shared by both profiles
-        pairing = PairingProfile(
-            "pairing", name=PAIRING, enforcement_mode=self.mode, assign_labels={"env": env.href}
+        declare(
+            mode=self.mode,
+            app=self.app,
+            description=self.description,
+            with_legacy=self.with_legacy,
         )
-        key = PairingKey("pairing-key", pairing_profile_href=pairing.href)
-        shop = ContainerWorkloadProfile(
-            "shop",
-            container_cluster_href=cluster.href,
-            namespace="shop",
-            enforcement_mode=self.mode,
-            assign_labels={"env": env.href, "app": app.href},
-            label_restrictions={"role": [web.href, db.href]},
-        )
-        billing = ContainerWorkloadProfile(
-            "billing",
-            container_cluster_href=cluster.href,
-            namespace="billing",
-            enforcement_mode=self.mode,
-            assign_labels={"env": env.href, "app": None},
-            label_restrictions={"role": [db.href]},
-        )
-        pulumi.export("cluster_href", cluster.href)
-        pulumi.export("cluster_token", cluster.container_cluster_token)
-        pulumi.export("activation_code", key.activation_code)
-        pulumi.export("profiles", pulumi.Output.all(shop.href, billing.href))
-        if self.with_legacy:
-            legacy = ContainerWorkloadProfile(
-                "legacy",
-                container_cluster_href=cluster.href,
-                namespace="legacy",
-                enforcement_mode=self.mode,
-                assign_labels={"env": env.href},
-            )
-            pulumi.export("legacy_href", legacy.href)
 
 
 @pytest.fixture
@@ -158,16 +117,7 @@ def test_first_up_creates_exactly_the_declared_objects(emu, engine) -> None:
 
     assert_expected_objects(emu, engine, IllumioStack())
     assert result.count("Create") == 9 and result.count("Update") == result.count("Delete") == 0
-    assert request_counts(emu) == {
-        "cluster GET": 1,  # is the name taken?
-        "cluster POST": 1,
-        "label GET": 4,  # each label is looked up first ...
-        "label POST": 3,  # ... and created unless it exists (env=prod does)
-        "pairing_profile POST": 1,
-        "pairing_key POST": 1,
-        "profile GET": 2,  # does Kubelink already have a profile for the namespace?
-        "profile POST": 2,
-    }
+    assert request_counts(emu) == FIRST_UP_REQUESTS
     state = engine.state
     assert state.named("env-prod").plain_outputs["created"] is False
     assert all(state.named(n).plain_outputs["created"] for n in ("app", "role-web", "role-db"))

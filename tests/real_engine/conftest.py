@@ -183,6 +183,7 @@ def engine_env(pulumi_home: Path, backend: Path) -> dict[str, str]:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_SKIP_CONFIRMATIONS": "true",
+        "PYTHONPATH": str(REPO),  # the program imports tests.illumio_program
     }
 
 

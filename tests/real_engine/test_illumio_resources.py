@@ -17,22 +17,13 @@ from typing import Any
 import pytest
 from pulumi.automation import CommandError
 
+from tests.illumio_program import FIRST_UP_REQUESTS
 from tests.pce_emulator import PceEmulator
 from tests.pce_emulator.request_log import request_kind
 from tests.real_engine.conftest import PASSPHRASE, RealStack
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 DYNAMIC = 9  # dynamic resources the test program declares by default
-FIRST_UP_REQUESTS = {
-    "cluster GET": 1,  # is the name taken?
-    "cluster POST": 1,
-    "label GET": 4,  # each label is looked up first ...
-    "label POST": 3,  # ... and created unless it exists (env=prod does)
-    "pairing_profile POST": 1,
-    "pairing_key POST": 1,
-    "profile GET": 2,  # does Kubelink already have a profile for the namespace?
-    "profile POST": 2,
-}
 
 
 def label_pairs(emu: PceEmulator) -> list[tuple[str, str]]:
