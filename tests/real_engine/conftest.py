@@ -100,12 +100,9 @@ class RealStack:
         self.emu = emu
 
     def configure(self, **e2e: str) -> None:
-        """Set `e2e:<key>` config (and remove keys given as "")."""
+        """Set `e2e:<key>` config for the next operation."""
         for key, value in e2e.items():
-            if value == "":
-                self.stack.remove_config(f"e2e:{key}")
-            else:
-                self.stack.set_config(f"e2e:{key}", auto.ConfigValue(value))
+            self.stack.set_config(f"e2e:{key}", auto.ConfigValue(value))
 
     def _run(self, action: Callable[..., Any], **kwargs: Any) -> Operation:
         events: list[auto.EngineEvent] = []
@@ -126,7 +123,7 @@ class RealStack:
         return self._run(self.stack.preview)
 
     def up(self) -> Operation:
-        """`pulumi up --yes`."""
+        """`pulumi up --yes --skip-preview`, which is what the Automation API runs."""
         return self._run(self.stack.up)
 
     def refresh(self) -> Operation:
