@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+import annotated_types
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
@@ -42,21 +43,69 @@ def check_dns_label(value: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 
-LABEL_KEY_RULE = "an Illumio label key of 1 to 64 characters, such as env or loc"
+MAX_LABEL_KEY = 64
+MAX_LABEL_VALUE = 255
+MAX_DESCRIPTION = 4096
+"""The PCE's limits: label keys, label values, and description fields."""
+
+LABEL_KEY_RULE = f"an Illumio label key of 1 to {MAX_LABEL_KEY} characters, such as env or loc"
+LABEL_VALUE_RULE = (
+    f"an Illumio label value of 1 to {MAX_LABEL_VALUE} characters, without control "
+    "characters or leading or trailing spaces"
+)
+
+
+def _short(text: str) -> str:
+    """`text` as a message may show it: at most 40 characters."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def check_label_key(key: str) -> None:
+    """Raise ValueError unless `key` is a label key the PCE accepts."""
+    if not 1 <= len(key) <= MAX_LABEL_KEY:
+        raise ValueError(f"label key {_short(key)} is not {LABEL_KEY_RULE} ({len(key)} given)")
+
+
+def check_label_value(key: str, label: str) -> None:
+    """Raise ValueError unless `label` is a value the PCE accepts for label `key`."""
+    if not label:
+        raise ValueError(f"label {key!r} has an empty value; every label needs a value")
+    if (
+        len(label) > MAX_LABEL_VALUE
+        or label != label.strip()
+        or any(ord(c) < 32 or ord(c) == 127 for c in label)
+    ):
+        raise ValueError(
+            f"label {key!r} value {_short(label)} ({len(label)} characters) is not "
+            f"{LABEL_VALUE_RULE}"
+        )
 
 
 def check_label_map(value: dict[str, str]) -> dict[str, str]:
-    """Return `value` if every key is an Illumio label key and every value non-empty."""
+    """Return `value` if every key is an Illumio label key and every value one the PCE takes."""
     for key, label in value.items():
-        if not 1 <= len(key) <= 64:
-            raise ValueError(f"label key {key!r} is not {LABEL_KEY_RULE}")
-        if not label:
-            raise ValueError(f"label {key!r} has an empty value; every label needs a value")
+        check_label_key(key)
+        check_label_value(key, label)
+    return value
+
+
+def check_label_choices(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Return `value` if every key is a label key and every listed value one the PCE takes."""
+    for key, labels in value.items():
+        check_label_key(key)
+        for label in labels:
+            check_label_value(key, label)
     return value
 
 
 IllumioLabelMap = Annotated[dict[str, str], AfterValidator(check_label_map)]
 """Illumio labels as key -> value (the tenant's, the platform's)."""
+
+IllumioLabelChoices = Annotated[dict[str, list[str]], AfterValidator(check_label_choices)]
+"""Illumio label restrictions as key -> the values pods may choose from."""
+
+Description = Annotated[str, annotated_types.MaxLen(MAX_DESCRIPTION)]
+"""Free text that reaches the PCE or an annotation: at most MAX_DESCRIPTION characters."""
 
 
 class SpecModel(BaseModel):
@@ -144,7 +193,7 @@ class ServiceAccount(SpecModel):
     role_name: str | None = None
     role_kind: Literal["Role", "ClusterRole"] = "ClusterRole"
     token_duration: str | None = None
-    description: str | None = None
+    description: Description | None = None
 
     @field_validator("token_duration")
     @classmethod
@@ -181,7 +230,7 @@ class ProjectSpec(SpecModel):
     psa_level: PsaLevel | None = None
     enforcement_mode: EnforcementMode = "visibility_only"
     visibility_level: VisibilityLevel = "flow_summary"
-    label_restrictions: dict[str, list[str]] = Field(default_factory=dict)
+    label_restrictions: IllumioLabelChoices = Field(default_factory=dict)
     service_accounts: list[ServiceAccount] = Field(default_factory=list)
     policies: list[PolicyRef] = Field(default_factory=list)
 

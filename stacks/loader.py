@@ -19,10 +19,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from components.tenancy_validation import PolicyChecker
 from stacks.errors import SECRET_ADVICE, SpecError, SpecProblem, translate_all
+from stacks.limits import MAX_SPEC_BYTES, LimitExceeded, check_events
+from stacks.secret_shapes import find_credential
 from stacks.spec import (
     PlatformSpec,
     allowed_keys,
-    holds_private_key,
     looks_like_secret_key,
     section_problems,
 )
@@ -138,8 +139,24 @@ def _library_policy_checker() -> PolicyChecker:
 
 
 def _read(file: Path, shown: str) -> str:
+    """The file's text, read no further than one byte past MAX_SPEC_BYTES."""
     try:
-        return file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+        if len(raw) > MAX_SPEC_BYTES:
+            raise SpecError(
+                [
+                    SpecProblem(
+                        shown,
+                        "",
+                        1,
+                        f"the file is larger than {MAX_SPEC_BYTES:,} bytes; allowed: a spec "
+                        f"of at most {MAX_SPEC_BYTES // (1024 * 1024)} MiB (a 1,000-project "
+                        "spec is about 0.5 MiB)",
+                    )
+                ]
+            )
+        return raw.decode("utf-8")
     except FileNotFoundError:
         stacks = ", ".join(available_stacks(file.parent)) or "none"
         message = f"no such file; allowed: an existing spec file (stacks there: {stacks})"
@@ -176,8 +193,10 @@ class _Document:
 
 
 def _parse(text: str, shown: str) -> _Document:
-    loader = yaml.SafeLoader(text)
+    loader: yaml.CSafeLoader | None = None
     try:
+        check_events(text)
+        loader = yaml.CSafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             raise SpecError([SpecProblem(shown, "", 1, f"the file is empty; allowed: {TOP_LEVEL}")])
@@ -197,10 +216,12 @@ def _parse(text: str, shown: str) -> _Document:
         _walk(node, "", document, set())
         document.data = loader.construct_document(node)
         return document
+    except LimitExceeded as exc:
+        raise SpecError([SpecProblem(shown, exc.path, exc.line, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or "the text is not valid YAML"
-        if "'\\t'" in what:
+        if "'\\t'" in what or _tab_at(text, mark):
             what += " (a tab: YAML indents with spaces only)"
         if exc.context:
             what = f"{what} ({exc.context}"
@@ -223,7 +244,16 @@ def _parse(text: str, shown: str) -> _Document:
             [SpecProblem(shown, "", None, f"YAML error: {exc}; allowed: valid YAML")]
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _tab_at(text: str, mark: yaml.Mark | None) -> bool:
+    """Whether the line of a syntax error holds a tab (libyaml does not say so itself)."""
+    if mark is None:
+        return False
+    lines = text.splitlines()
+    return 0 <= mark.line < len(lines) and "\t" in lines[mark.line]
 
 
 def _join(path: str, key: str) -> str:
@@ -280,16 +310,22 @@ def _walk(node: Node, path: str, document: _Document, active: set[int]) -> None:
             at = f"{path}[{index}]"
             document.lines.setdefault(at, item.start_mark.line + 1)
             _walk(item, at, document, active)
-    elif (
-        isinstance(node, ScalarNode)
-        and node.tag == _STR_TAG
-        and holds_private_key(node.value)
-        and path not in document.claimed
-    ):
-        document.report(
-            path,
-            node.start_mark.line + 1,
-            "holds a PEM private key; " + SECRET_ADVICE + " (and rotate the key)",
-            claim=True,
-        )
+    elif isinstance(node, ScalarNode) and node.tag == _STR_TAG and path not in document.claimed:
+        found = find_credential(node.value)
+        if found is not None:
+            document.report(
+                path,
+                _line_in_scalar(node, found.offset),
+                f"holds what looks like {found.kind}; {SECRET_ADVICE} (and rotate it: it "
+                "has been in a file)",
+                claim=True,
+            )
     active.discard(id(node))
+
+
+def _line_in_scalar(node: ScalarNode, offset: int) -> int:
+    """The file line of a character in a scalar: block scalars start on the next line."""
+    line = node.start_mark.line + 1
+    if node.style in ("|", ">"):
+        return line + 1 + node.value.count("\n", 0, offset)
+    return line

@@ -38,6 +38,7 @@ from components.tenancy_models import (
     DNS1123_LABEL_RULE,
     LABEL_KEY_RULE,
     ROLE_TYPES,
+    Description,
     DnsLabel,
     EnforcementMode,
     FailureAction,
@@ -61,11 +62,11 @@ from components.tenancy_validation import (
     policy_problems,
     validate_tenants,
 )
+from stacks.secret_shapes import holds_private_key
 
 _PEM_CERTIFICATE = re.compile(
     r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----"
 )
-_PRIVATE_KEY_MARK = "PRIVATE KEY-----"
 _VAULT_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
 PINNED_VERSION_RULE = "an exact chart version such as 5.3.0 (no ranges such as ^5 or 5.x)"
@@ -78,9 +79,11 @@ CA_DATA_RULE = (
     "the base64 of the cluster CA certificate in PEM, as in a kubeconfig's "
     "certificate-authority-data"
 )
+MAX_VAULT_PATH = 200
+"""The longest Vault mount or path prefix (render file paths are built from it)."""
 VAULT_PATH_RULE = (
     "path segments of letters, digits, '.', '_' and '-' joined by '/', with no leading or "
-    "trailing '/' and no '..', such as tenantguard/dev"
+    f"trailing '/' and no '..', at most {MAX_VAULT_PATH} characters, such as tenantguard/dev"
 )
 _SECRET_WORDS = re.compile(
     r"password|passwd|passphrase|secret|token|apikey|accesskey|privatekey|clientkey|credential"
@@ -94,11 +97,6 @@ def looks_like_secret_key(key: str) -> bool:
     if not _SECRET_WORDS.search(norm) or norm.startswith("existing"):
         return False
     return not norm.endswith(_NOT_SECRET_SUFFIXES)
-
-
-def holds_private_key(text: str) -> bool:
-    """Whether a text value carries a PEM private key (which never belongs in a spec)."""
-    return _PRIVATE_KEY_MARK in text
 
 
 def _check_https_url(value: str) -> str:
@@ -244,7 +242,7 @@ class ClusterSpec(SpecModel):
         description="the PCE container-cluster name: 1 to 255 characters, no '/', no "
         "leading or trailing spaces",
     )
-    description: str | None = None
+    description: Description | None = None
     api_server: Annotated[str, AfterValidator(_check_https_url)] = Field(
         description=f"the Kubernetes API URL used in kubeconfigs: {HTTPS_URL_RULE}"
     )
@@ -302,10 +300,12 @@ class VaultSpec(SpecModel):
     """Where tenantguard writes kubeconfigs and cluster credentials in Vault (KV v2)."""
 
     mount: Annotated[str, AfterValidator(_check_vault_path)] = Field(
-        default="secret", description=f"the KV v2 mount: {VAULT_PATH_RULE}"
+        default="secret",
+        max_length=MAX_VAULT_PATH,
+        description=f"the KV v2 mount: {VAULT_PATH_RULE}",
     )
     path_prefix: Annotated[str, AfterValidator(_check_vault_path)] = Field(
-        description=f"the path under the mount: {VAULT_PATH_RULE}"
+        max_length=MAX_VAULT_PATH, description=f"the path under the mount: {VAULT_PATH_RULE}"
     )
 
 

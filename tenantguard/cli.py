@@ -1,6 +1,7 @@
 """The `tenantguard` command line: validate and render stacks, browse policies, look at the PCE.
 
-    tenantguard validate STACK [--stacks-dir DIR]
+    tenantguard [--debug] [--version] COMMAND ...   (--debug may also follow the command)
+    tenantguard validate STACK... | --all [--stacks-dir DIR]     (a STACK may be a file path)
     tenantguard render STACK [--out DIR] [--project-dir DIR] [--stacks-dir DIR]
     tenantguard policies list [--output table|json]
     tenantguard policies show NAME [--param k=v ...] [--api ...] [--namespace NS]
@@ -32,20 +33,26 @@ def _plural(count: int, noun: str) -> str:
 # ----------------------------------------------------------------------------- validate
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Load one stack spec; print OK with its size, or every problem on stderr."""
-    from stacks import SpecError, load, load_file
-    from stacks.loader import STACKS_DIRECTORY, display_name
+def _spec_target(target: str, stacks_dir: str | None) -> tuple[str, Path]:
+    """(stack name, spec directory) for a stack name or a spec file path."""
+    from stacks.loader import STACKS_DIRECTORY
 
-    target: str = args.stack
+    if target.endswith((".yaml", ".yml")) or "/" in target:
+        path = Path(target)
+        return path.stem, path.parent
+    return target, Path(stacks_dir) if stacks_dir else STACKS_DIRECTORY
+
+
+def _validate_one(target: str, stacks_dir: str | None) -> int:
+    """Load one stack spec; print OK with its size, or every problem on stderr. The count."""
+    from stacks import SpecError, load, load_file
+    from stacks.loader import display_name
+
+    stack, folder = _spec_target(target, stacks_dir)
+    is_path = target.endswith((".yaml", ".yml")) or "/" in target
+    path = Path(target) if is_path else folder / f"{stack}.yaml"
     try:
-        if target.endswith((".yaml", ".yml")) or "/" in target:
-            path = Path(target)
-            spec = load_file(path)
-        else:
-            folder = Path(args.stacks_dir) if args.stacks_dir else STACKS_DIRECTORY
-            path = folder / f"{target}.yaml"
-            spec = load(target, directory=folder)
+        spec = load_file(path) if is_path else load(stack, directory=folder)
     except SpecError as exc:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
@@ -53,13 +60,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(exc.note, file=sys.stderr)
         count = _plural(len(exc.problems), "problem")
         print(f"FAILED: {display_name(path)} ({count})", file=sys.stderr)
-        return EXIT_FAILED
+        return len(exc.problems)
     projects = sum(len(tenant.projects) for tenant in spec.tenants)
     print(
         f"OK: {display_name(path)} "
         f"({_plural(len(spec.tenants), 'tenant')}, {_plural(projects, 'project')})"
     )
-    return EXIT_OK
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate each stack given (or every stack with --all); one summary line for several."""
+    from stacks.loader import STACKS_DIRECTORY, available_stacks
+
+    targets: list[str] = list(args.stacks)
+    if args.all:
+        folder = Path(args.stacks_dir) if args.stacks_dir else STACKS_DIRECTORY
+        targets += [name for name in available_stacks(folder) if name not in targets]
+        if not targets:
+            print(f"error: no <stack>.yaml in {folder}", file=sys.stderr)
+            return EXIT_FAILED
+    if not targets:
+        print(f"{args.usage}tenantguard validate: error: give a STACK or --all", file=sys.stderr)
+        return EXIT_USAGE
+    problems = [_validate_one(target, args.stacks_dir) for target in targets]
+    if len(targets) > 1:
+        failed = sum(1 for count in problems if count)
+        if failed:
+            print(
+                f"FAILED: {failed} of {_plural(len(targets), 'stack')} "
+                f"({_plural(sum(problems), 'problem')})",
+                file=sys.stderr,
+            )
+        else:
+            print(f"OK: {_plural(len(targets), 'stack')}")
+    return EXIT_FAILED if any(problems) else EXIT_OK
 
 
 # ------------------------------------------------------------------------------- render
@@ -74,11 +109,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else None
     project_dir = Path(args.project_dir) if args.project_dir else None
-    stacks_dir = Path(args.stacks_dir) if args.stacks_dir else None
+    stack, stacks_dir = args.stack, Path(args.stacks_dir) if args.stacks_dir else None
+    if stack.endswith((".yaml", ".yml")):  # a spec file path, as `validate` takes
+        stack, stacks_dir = Path(stack).stem, Path(stack).parent
     try:
-        result = render_stack(
-            args.stack, out_dir=out, project_dir=project_dir, stacks_dir=stacks_dir
-        )
+        result = render_stack(stack, out_dir=out, project_dir=project_dir, stacks_dir=stacks_dir)
     except (RenderError, StackConfigError, pulumi.RunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -196,6 +231,39 @@ def _pce_parent() -> argparse.ArgumentParser:
     return parent
 
 
+def _version() -> str:
+    """The installed distribution's version (the source tree's when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tenantguard")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class _Commands:
+    """Subcommand registry that gives every subcommand `--debug` too, so it may come last."""
+
+    def __init__(self, action: argparse._SubParsersAction) -> None:
+        self._action = action
+
+    @property
+    def required(self) -> bool:
+        return bool(self._action.required)
+
+    @required.setter
+    def required(self, value: bool) -> None:
+        self._action.required = value
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        """A subcommand parser accepting `--debug`; unset unless given, so the top one stands."""
+        parser = self._action.add_parser(name, **kwargs)  # type: ignore[arg-type]
+        parser.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
+        return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -204,19 +272,25 @@ def build_parser() -> argparse.ArgumentParser:
         "library, and look at the Illumio PCE.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
 
-    validate = commands.add_parser("validate", help="check a stack spec and list every problem")
-    validate.add_argument("stack", metavar="STACK", help="stack name (or a spec file path)")
+    validate = commands.add_parser(
+        "validate", help="check stack specs and list every problem, with one summary line"
+    )
+    validate.add_argument(
+        "stacks", nargs="*", metavar="STACK", help="stack names or spec file paths"
+    )
+    validate.add_argument("--all", action="store_true", help="every <STACK>.yaml in the folder")
     validate.add_argument(
         "--stacks-dir", help="directory holding <STACK>.yaml (default: the stacks package)"
     )
-    validate.set_defaults(handler=cmd_validate)
+    validate.set_defaults(handler=cmd_validate, usage=validate.format_usage())
 
     render = commands.add_parser(
         "render", help="run the program offline and write every manifest and payload to files"
     )
-    render.add_argument("stack", metavar="STACK", help="stack name")
+    render.add_argument("stack", metavar="STACK", help="stack name (or a spec file path)")
     render.add_argument("--out", help="output directory (default: ./render/<STACK>)")
     render.add_argument(
         "--project-dir",
@@ -229,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(handler=cmd_render)
 
     policies = commands.add_parser("policies", help="the Kyverno policy catalogue")
-    policy_commands = policies.add_subparsers(dest="policies_command", metavar="SUBCOMMAND")
+    policy_commands = _Commands(
+        policies.add_subparsers(dest="policies_command", metavar="SUBCOMMAND")
+    )
     policy_commands.required = True
     listing = policy_commands.add_parser("list", help="list the policy templates")
     _output_option(listing, ("table", "json"))
@@ -252,11 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=cmd_policies_show)
 
     pce = commands.add_parser("pce", help="read-only looks at the Illumio PCE")
-    pce_commands = pce.add_subparsers(dest="pce_command", metavar="SUBCOMMAND")
+    pce_commands = _Commands(pce.add_subparsers(dest="pce_command", metavar="SUBCOMMAND"))
     pce_commands.required = True
     parent = _pce_parent()
     clusters = pce_commands.add_parser("clusters", help="container clusters")
-    cluster_commands = clusters.add_subparsers(dest="clusters_command", metavar="SUBCOMMAND")
+    cluster_commands = _Commands(
+        clusters.add_subparsers(dest="clusters_command", metavar="SUBCOMMAND")
+    )
     cluster_commands.required = True
     clusters_list = cluster_commands.add_parser(
         "list", parents=[parent], help="list container clusters"

@@ -14,14 +14,16 @@ are deterministic (sorted keys, stable paths, no timestamps), so CI can diff two
 
 Secrets never reach a file: Pulumi's secret markers are redacted, and every known secret
 text (marked values, secret outputs, secret-looking config) is scrubbed from the rest.
-The output directory is marked with `.tenantguard-render`; a later render deletes only
-the files that marker lists, and a non-empty unmarked directory is never touched.
+The files are written into a temporary sibling that replaces the output directory only
+once all of them are written (`tenantguard.render_output`), so a failed render leaves
+the previous output as it was. File names are bounded in length whatever the spec says.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import re
 from collections import Counter
@@ -44,13 +46,15 @@ from tenantguard.redact import (
     secret_texts,
     unwrap,
 )
+from tenantguard.render_output import (
+    MARKER_NAME,
+    RenderedFile,
+    RenderError,
+    check_target,
+    replace_directory,
+)
 from tenantguard.stack_config import find_project_dir, load_stack_config, project_name
 
-MARKER_NAME = ".tenantguard-render"
-MARKER_HEADER = (
-    "# Written by `tenantguard render`. The next render deletes exactly the files listed\n"
-    "# below and nothing else; remove this file to keep the directory from being reused.\n"
-)
 DEFAULT_PROJECT = "tenantguard"
 SPEC_KEY = "tenantguard:spec"
 OFFLINE_DEFAULTS: dict[str, str] = {
@@ -73,20 +77,10 @@ SECRET_CONFIG_KEY = re.compile(r"secret|token|passw|kubeconfig|credential|privat
 PLACEHOLDER_TOKEN = "<service-account token>"
 """What a token Secret's data.token decodes to in a render (the real one exists only later)."""
 
+MAX_SEGMENT = 96
+"""The longest file-name segment a render writes; longer names keep a prefix and a hash."""
 _UNSAFE_SEGMENT = re.compile(r"[^A-Za-z0-9._@=+-]")
 STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-class RenderError(Exception):
-    """A render that cannot proceed; the message says why and what to do (exit status 1)."""
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    """One output file: its path relative to the output directory (POSIX) and its text."""
-
-    path: str
-    content: str
 
 
 @dataclass(frozen=True)
@@ -210,8 +204,12 @@ def _clean_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _segment(text: str) -> str:
-    cleaned = _UNSAFE_SEGMENT.sub("_", text).strip(".")
-    return cleaned or "_"
+    """`text` as one safe file-name segment: bounded, so no user text makes it too long."""
+    cleaned = _UNSAFE_SEGMENT.sub("_", text).strip(".") or "_"
+    if len(cleaned) <= MAX_SEGMENT:
+        return cleaned
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"{cleaned[: MAX_SEGMENT - 17]}-{digest}"
 
 
 def _kubernetes_file(resource: Registered) -> tuple[str, dict[str, Any]] | None:
@@ -402,79 +400,14 @@ def render_files(recording: Recording, secrets: Iterable[str] = ()) -> list[Rend
 # ------------------------------------------------------------------- output directory
 
 
-def _listed_paths(directory: Path) -> list[str]:
-    text = (directory / MARKER_NAME).read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
-def _inside(directory: Path, relative: str) -> Path | None:
-    """`directory/relative` if it stays inside `directory` (no '..', absolute or symlink escape)."""
-    candidate = PurePosixPath(relative)
-    if candidate.is_absolute() or ".." in candidate.parts or not candidate.parts:
-        return None
-    path = directory.joinpath(*candidate.parts)
-    try:
-        path.parent.resolve().relative_to(directory.resolve())
-    except ValueError:
-        return None
-    return path
-
-
 def prepare_directory(directory: Path) -> None:
-    """Make `directory` ready for a render: create it, or delete only what a render wrote.
-
-    Refuses a non-empty directory without the marker (it may be the user's own files)
-    and a path that exists but is not a directory.
-    """
-    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
-        raise RenderError(f"{directory} exists and is not a directory; choose another --out")
-    if not directory.exists():
-        directory.mkdir(parents=True)
-        return
-    marker = directory / MARKER_NAME
-    if not marker.is_file():
-        if any(directory.iterdir()):
-            raise RenderError(
-                f"{directory} is not empty and was not written by `tenantguard render` "
-                f"(no {MARKER_NAME} file); refusing to overwrite it: choose another --out "
-                "or empty the directory"
-            )
-        return
-    emptied: set[Path] = set()
-    for relative in _listed_paths(directory):
-        path = _inside(directory, relative)
-        if path is None or not (path.is_file() or path.is_symlink()):
-            continue
-        path.unlink()
-        emptied.add(path.parent)
-    for parent in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
-        _remove_empty_dirs(parent, directory)
-    marker.unlink()
-
-
-def _remove_empty_dirs(start: Path, stop: Path) -> None:
-    current = start
-    while current != stop and stop in current.parents:
-        try:
-            current.rmdir()
-        except OSError:
-            return
-        current = current.parent
+    """Refuse an output directory a render may not replace (see `render_output.check_target`)."""
+    check_target(directory)
 
 
 def write_files(directory: Path, files: Iterable[RenderedFile]) -> list[str]:
-    """Write `files` under a prepared `directory` and the marker listing them."""
-    written: list[str] = []
-    for item in files:
-        path = _inside(directory, item.path)
-        if path is None:
-            raise RenderError(f"refusing to write {item.path!r} outside {directory}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(item.content, encoding="utf-8", newline="\n")
-        written.append(item.path)
-    lines = MARKER_HEADER + "".join(f"{path}\n" for path in sorted(written))
-    (directory / MARKER_NAME).write_text(lines, encoding="utf-8", newline="\n")
-    return written
+    """Write `files` as the whole new content of `directory`, atomically; the paths written."""
+    return replace_directory(directory, files)
 
 
 # ----------------------------------------------------------------------------- entry
@@ -496,8 +429,8 @@ def render_stack(
     `program`, `config_overrides` and `outputs_hook` let tests swap what runs and answers.
 
     The program loads and validates the spec before it registers anything (a bad one
-    ends as `pulumi.RunError` listing every problem), and every file is built in memory
-    before the directory is touched, so a failed render leaves it as it was.
+    ends as `pulumi.RunError` listing every problem), every file is built in memory, and
+    the directory is replaced whole only once every file is written.
     """
     if not STACK_NAME.fullmatch(stack):
         raise RenderError(

@@ -110,6 +110,8 @@ def test_validation_errors_never_echo_the_value_that_was_given():
         ({"": "x"}, "label key '' is not"),
         ({"k" * 65: "x"}, "is not an Illumio label key"),
         ({"bu": ""}, "label 'bu' has an empty value"),
+        ({"bu": "v" * 256}, "is not an Illumio label value of 1 to 255 characters"),
+        ({"bu": " padded"}, "without control characters or leading or trailing spaces"),
     ],
 )
 def test_tenant_labels_need_short_keys_and_values(labels, reason):

@@ -92,7 +92,7 @@ def test_an_unknown_stack_names_the_known_ones(capsys: pytest.CaptureFixture) ->
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["validate"], ["validate", "dev", "--bogus"], ["frobnicate"], ["validate", "a", "b"]],
+    [[], ["validate"], ["validate", "dev", "--bogus"], ["frobnicate"], ["render", "a", "b"]],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture) -> None:
     assert cli.main(argv) == 2
@@ -104,3 +104,44 @@ def test_help_exits_0(capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     for command in ("validate", "render", "policies", "pce"):
         assert command in out
+
+
+def test_validate_takes_several_stacks_and_ends_with_one_summary_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("cluster: [\n", encoding="utf-8")
+    assert cli.main(["validate", "dev", str(bad), "prod"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.count("OK: ") == 2
+    assert captured.err.strip().splitlines()[-1] == "FAILED: 1 of 3 stacks (1 problem)"
+
+
+def test_validate_all_checks_every_stack_in_the_folder(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["validate", "--all"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == [
+        "OK: stacks/dev.yaml (2 tenants, 4 projects)",
+        "OK: stacks/prod.yaml (2 tenants, 4 projects)",
+        "OK: 2 stacks",
+    ]
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture) -> None:
+    from importlib.metadata import version
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"tenantguard {version('tenantguard')}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "debug"),
+    [
+        (["--debug", "validate", "dev"], True),
+        (["validate", "dev", "--debug"], True),
+        (["policies", "list", "--debug"], True),
+        (["validate", "dev"], False),
+    ],
+)
+def test_debug_is_accepted_before_or_after_the_subcommand(argv: list[str], debug: bool) -> None:
+    assert cli.build_parser().parse_args(argv).debug is debug
