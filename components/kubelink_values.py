@@ -92,6 +92,11 @@ def pce_host_port(pce_url: str) -> str:
         raise ValueError(
             f"pce_url must be the PCE's base URL without a path, query or fragment, {example}"
         )
+    from providers.illumio.settings import insecure_transport  # one rule for every PCE client
+
+    insecure = insecure_transport(pce_url)
+    if insecure:
+        raise ValueError(f"pce_url: {insecure}")
     try:
         port = parts.port
     except ValueError as exc:

@@ -8,6 +8,7 @@ how to set them; the API secret stays a SecretStr and is never echoed.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import threading
@@ -113,6 +114,9 @@ class PceSettings(BaseModel):
             raise ValueError(
                 f"{text!r} is not an http(s) URL; use e.g. https://pce.example.com:8443"
             )
+        insecure = insecure_transport(text)
+        if insecure:
+            raise ValueError(insecure)
         if parts.username or parts.password:
             raise ValueError(
                 "must not contain credentials; set illumio:apiKey and illumio:apiSecret instead"
@@ -263,6 +267,33 @@ class PceSettings(BaseModel):
         cfg = pulumi.Config(CONFIG_NAMESPACE)
         config = {s.config_key: v for s in SOURCES if (v := cfg.get(s.key)) is not None}
         return cls.load(config, env)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` names this machine (localhost, 127.0.0.0/8, ::1), where http is safe."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_transport(url: str) -> str | None:
+    """Why `url` would send the API secret in clear (http to another host), or None.
+
+    Basic auth over http is readable by anyone on the path, so http is allowed only
+    to a loopback host (a local emulator or tunnel).
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "http" or is_loopback_host(parts.hostname or ""):
+        return None
+    return (
+        f"http://{parts.hostname} would send the API secret in clear; use "
+        f"https://{parts.netloc} (http is allowed only for a loopback host such as "
+        "127.0.0.1 or localhost)"
+    )
 
 
 def _lookup(config: Mapping[str, Any], *keys: str) -> Any:

@@ -48,8 +48,8 @@ def _values(**settings: Any) -> dict[str, Any]:
         ("https://pce.example.com:8443", "pce.example.com:8443"),
         ("https://pce.example.com:8443/", "pce.example.com:8443"),
         ("https://pce.example.com", "pce.example.com:443"),
-        ("http://pce.lab.internal", "pce.lab.internal:80"),
-        ("http://10.0.0.5:8080", "10.0.0.5:8080"),
+        ("http://localhost", "localhost:80"),
+        ("http://127.0.0.1:8080", "127.0.0.1:8080"),
         ("https://[2001:db8::1]:8443", "[2001:db8::1]:8443"),
         ("  https://PCE.Example.com:9443  ", "pce.example.com:9443"),
     ],
@@ -67,6 +67,8 @@ def test_pce_host_port_derives_host_and_port(url: str, expected: str) -> None:
         ("https://pce.example.com:8443/api/v2", "without a path, query or fragment"),
         ("https://pce.example.com:8443?x=1", "without a path, query or fragment"),
         ("https://pce.example.com:99999", "invalid port"),
+        ("http://pce.lab.internal", "would send the API secret in clear"),
+        ("http://10.0.0.5:8080", "use https://10.0.0.5:8080"),
     ],
 )
 def test_pce_host_port_refuses_what_kubelink_cannot_dial(url: str, message: str) -> None:

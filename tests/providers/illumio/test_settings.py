@@ -114,6 +114,9 @@ def test_everything_missing_is_reported_at_once():
         ("https://pce.example.com:8443/api/v2/", "https://pce.example.com:8443"),
         ("HTTPS://pce.example.com", "https://pce.example.com"),
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+        ("http://127.8.9.10", "http://127.8.9.10"),
         ("  https://pce.example.com  ", "https://pce.example.com"),
     ],
 )
@@ -131,6 +134,9 @@ def test_pce_url_is_normalised(given: str, expected: str):
         ("https://user:pw@pce.example.com", "must not contain credentials"),
         ("https://pce.example.com?x=1", "query"),
         ("https://pce.example.com:99999", "invalid port"),
+        ("http://pce.example.com:8443", "use https://pce.example.com:8443"),
+        ("http://10.1.2.3", "would send the API secret in clear"),
+        ("http://localhost.example.com", "allowed only for a loopback host"),
     ],
 )
 def test_bad_pce_urls_are_refused_with_the_reason(given: str, why: str):
@@ -256,3 +262,18 @@ def test_from_pulumi_config_reads_the_illumio_namespace():
     assert s.pce_url == "https://from-config.example.com"
     assert (s.org_id, s.api_key, s.max_retries, s.request_timeout) == (9, "api_cfg", 3, 12)
     assert s.api_secret.get_secret_value() == SECRET
+
+
+def test_an_http_url_to_another_host_is_refused_before_any_connection(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    import socket
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    text = error_of(pceUrl="http://pce.example.com:8443")
+    assert "would send the API secret in clear" in text
+    assert "pce.example.com" in text
