@@ -10,15 +10,15 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
-    "Kyverno": "components.kyverno",
-    "KyvernoArgs": "components.kyverno",
-    "Project": "components.project",
-    "ProjectArgs": "components.project",
-    "Tenant": "components.tenant",
-    "TenantArgs": "components.tenant",
-    "LabelRegistry": "components.illumio_labels",
-    "ClusterOnboarding": "components.cluster_onboarding",
-    "ClusterOnboardingArgs": "components.cluster_onboarding",
+    "Kyverno": "components.kyverno.release",
+    "KyvernoArgs": "components.kyverno.release",
+    "Project": "components.tenancy.project",
+    "ProjectArgs": "components.tenancy.project",
+    "Tenant": "components.tenancy.tenant",
+    "TenantArgs": "components.tenancy.tenant",
+    "LabelRegistry": "components.illumio.labels",
+    "ClusterOnboarding": "components.illumio.onboarding",
+    "ClusterOnboardingArgs": "components.illumio.onboarding",
     "Platform": "components.platform",
     "PlatformArgs": "components.platform",
 }

@@ -1,4 +1,4 @@
-"""components.Platform: one stack's whole platform from its spec and connection values.
+"""components.Platform: one whole platform from typed arguments and connection values.
 
 ClusterOnboarding (the PCE cluster, pairing, credentials in Vault, Kubelink), Kyverno with
 its baseline policies, and one Tenant per tenant, all through Kubernetes and Vault
@@ -8,6 +8,7 @@ whichever cluster or Vault the ambient configuration points at.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -15,21 +16,32 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 from pydantic import BaseModel, Field
 
-from components.cluster_onboarding import ClusterOnboarding
-from components.illumio_labels import LabelRegistry
-from components.kyverno import Kyverno
-from components.platform_plan import (
-    PlatformValidationError,
-    cluster_endpoint,
-    kyverno_args,
-    onboarding_args,
-    platform_problems,
-    project_key,
-    vault_target,
+from components.illumio.labels import LabelRegistry
+from components.illumio.onboarding import ClusterOnboarding, ClusterOnboardingArgs
+from components.kyverno.release import Kyverno, KyvernoArgs, kyverno_problems
+from components.policies import validate_parameters
+from components.targets import (
+    ARGS_CONFIG,
+    ClusterEndpoint,
+    IllumioTarget,
+    SecretInput,
+    VaultTarget,
+    secret_output,
 )
-from components.targets import ARGS_CONFIG, IllumioTarget, SecretInput, secret_output
-from components.tenant import Tenant, TenantArgs
-from stacks.spec import PlatformSpec
+from components.tenancy.models import (
+    FailureAction,
+    PlatformPolicy,
+    PolicyApi,
+    ProjectSpec,
+    TenantSpec,
+)
+from components.tenancy.tenant import Tenant, TenantArgs
+from components.tenancy.validation import (
+    RESERVED_NAMESPACES,
+    Problem,
+    TenancyValidationError,
+    validate_tenants,
+)
 
 TYPE_TOKEN = "tenantguard:index:Platform"
 
@@ -46,21 +58,50 @@ OUTPUT_NAMES: tuple[str, ...] = (
 """The Platform's outputs (attributes of the same names); the program exports them as is."""
 
 
-class PlatformArgs(BaseModel):
-    """The validated stack spec plus how to reach the PCE, the cluster and Vault.
+class PlatformValidationError(TenancyValidationError):
+    """Everything wrong with a platform's spec and connection values; nothing was registered."""
 
-    The program reads these from Pulumi config (`illumio:pceUrl`, `kubernetes:kubeconfig`,
-    `kubernetes:context`, `vault:address`, `vault:token`, `vault:skipChildToken`,
-    `tenantguard:existingClusterToken`); the component reads no config or files itself.
-    Secrets (kubeconfig, Vault token, existing cluster token) stay secret Outputs and are
-    never shown in a repr or an error.
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        self.args = (
+            f"{len(self.problems)} {noun} in the platform spec; nothing was registered:\n{lines}",
+        )
+
+
+def project_key(tenant: TenantSpec, project: ProjectSpec) -> str:
+    """`<tenant>/<project>`: how the platform's outputs name a project."""
+    return f"{tenant.name}/{project.name}"
+
+
+class PlatformArgs(BaseModel):
+    """The typed arguments of a whole platform, plus how to reach the cluster and Vault.
+
+    A program builds these from whatever it reads (tenantguard's own program maps its stack
+    spec with `tenantguard.platform_args.platform_args`); the component reads no config,
+    spec or file itself. Secrets (kubeconfig, Vault token, the existing cluster token inside
+    `onboarding`) stay secret Outputs and are never shown in a repr or an error.
     """
 
     model_config = ARGS_CONFIG
 
-    spec: PlatformSpec
-    pce_url: str
-    """The PCE's base URL, such as https://pce.example.com:8443 (Kubelink dials its host:port)."""
+    onboarding: ClusterOnboardingArgs
+    """The PCE cluster, its pairing profile, Kubelink and where its credentials go in Vault;
+    `onboarding.pairing.assign_labels` is filled from `platform_labels` by the Platform."""
+    kyverno: KyvernoArgs | None = None
+    """None: Kyverno is not installed, and project policies register without depending on it."""
+    tenants: list[TenantSpec] = Field(default_factory=list)
+    platform: PlatformPolicy = Field(default_factory=PlatformPolicy)
+    cluster: ClusterEndpoint
+    """What the projects' kubeconfigs point at."""
+    vault: VaultTarget
+    """The KV v2 mount and prefix every secret of the platform goes under."""
+    platform_labels: dict[str, str] = Field(default_factory=dict)
+    """Illumio labels (key -> value) assigned to the cluster's nodes and every profile."""
+    policy_api: PolicyApi = "validatingpolicy"
+    """How project policies render, like the Kyverno component's baseline policies."""
+    failure_action: FailureAction = "Audit"
     kubeconfig: SecretInput | None = None
     """Kubeconfig contents or a path to one; None: the provider's own default (KUBECONFIG)."""
     kube_context: str | None = None
@@ -69,9 +110,28 @@ class PlatformArgs(BaseModel):
     vault_token: SecretInput | None = None
     """None: the Vault provider's own default (VAULT_TOKEN or the token helper)."""
     vault_skip_child_token: bool | None = None
-    existing_cluster_token: SecretInput | None = None
-    """The token of a PCE container cluster that already exists under the spec's name."""
     psa_version: str = Field(default="latest", min_length=1)
+
+
+def platform_arg_problems(args: PlatformArgs) -> list[Problem]:
+    """The rules only the whole platform can check: tenancy across ALL tenants (namespace
+    clashes, reserved namespaces, platform labels) and the Kyverno arguments."""
+    reserved = set(RESERVED_NAMESPACES)
+    if args.kyverno is not None:
+        reserved.add(args.kyverno.namespace)
+    problems = validate_tenants(
+        args.tenants,
+        args.platform,
+        path="tenants",
+        platform_labels=args.platform_labels,
+        platform_labels_path="platformLabels",
+        check_policy=validate_parameters,
+        reserved_namespaces=reserved,
+        illumio_profiles=True,
+    )
+    if args.kyverno is not None:
+        problems += kyverno_problems(args.kyverno)
+    return problems
 
 
 class Platform(pulumi.ComponentResource):
@@ -108,8 +168,7 @@ class Platform(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        spec = args.spec
-        problems = platform_problems(spec, pce_url=args.pce_url)
+        problems = platform_arg_problems(args)
         if problems:
             raise PlatformValidationError(problems)
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -133,43 +192,42 @@ class Platform(pulumi.ComponentResource):
         )
 
         self.label_registry = LabelRegistry(own)
-        platform_labels = dict(spec.cluster.illumio.labels)
-        self.onboarding = ClusterOnboarding(
-            f"{name}-onboarding",
-            onboarding_args(
-                spec,
-                pce_url=args.pce_url,
-                existing_token=args.existing_cluster_token,
-                pairing_labels={
-                    key: self.label_registry.href(key, value)
-                    for key, value in platform_labels.items()
-                },
-            ),
-            opts=children,
-        )
+        platform_labels = dict(args.platform_labels)
+        onboarding = args.onboarding
+        if platform_labels:
+            pairing = onboarding.pairing.model_copy(
+                update={
+                    "assign_labels": {
+                        key: self.label_registry.href(key, value)
+                        for key, value in platform_labels.items()
+                    }
+                }
+            )
+            onboarding = onboarding.model_copy(update={"pairing": pairing})
+        self.onboarding = ClusterOnboarding(f"{name}-onboarding", onboarding, opts=children)
 
         self.kyverno = None
-        if spec.kyverno.enabled:
-            self.kyverno = Kyverno(f"{name}-kyverno", kyverno_args(spec), opts=children)
+        if args.kyverno is not None:
+            self.kyverno = Kyverno(f"{name}-kyverno", args.kyverno, opts=children)
 
         illumio = IllumioTarget(
             container_cluster_href=self.onboarding.cluster_href,
             label_registry=self.label_registry,
         )
         self.tenants = {}
-        for tenant in spec.tenants:
+        for tenant in args.tenants:
             self.tenants[tenant.name] = Tenant(
                 f"{name}-{tenant.name}",
                 TenantArgs(
                     tenant=tenant,
-                    platform=spec.platform_policy,
-                    cluster=cluster_endpoint(spec),
+                    platform=args.platform,
+                    cluster=args.cluster,
                     platform_labels=platform_labels,
                     illumio=illumio,
-                    vault=vault_target(spec),
+                    vault=args.vault,
                     kyverno=self.kyverno.release if self.kyverno is not None else None,
-                    policy_api=spec.kyverno.policy_api,
-                    failure_action=spec.kyverno.failure_action,
+                    policy_api=args.policy_api,
+                    failure_action=args.failure_action,
                     psa_version=args.psa_version,
                 ),
                 opts=children,
@@ -183,7 +241,7 @@ class Platform(pulumi.ComponentResource):
         self.project_namespaces = {}
         self.project_profiles = {}
         kubeconfigs: dict[str, Any] = {}
-        for tenant in spec.tenants:
+        for tenant in args.tenants:
             for project_spec in tenant.projects:
                 project = self.tenants[tenant.name].projects[project_spec.name]
                 key = project_key(tenant, project_spec)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
-from components.illumio_labels import LabelRegistry
-from components.kubeconfig import certificate_authority_data, server_problem
+from components.illumio.labels import LabelRegistry
+from components.tenancy.kubeconfig import certificate_authority_data, server_problem
 
 ARGS_CONFIG = ConfigDict(
     extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True

@@ -6,7 +6,7 @@ problem with its file, line, YAML path and what is allowed. No Pulumi resources 
 
 from __future__ import annotations
 
-from components.tenancy_models import PlatformPolicy, ProjectSpec, TenantSpec
+from components.tenancy.models import PlatformPolicy, ProjectSpec, TenantSpec
 from stacks.errors import SpecError, SpecProblem
 from stacks.loader import available_stacks, load, load_file
 from stacks.spec import (

@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from components.tenancy_validation import PolicyChecker
+from components.tenancy.validation import PolicyChecker
 from stacks.errors import SECRET_ADVICE, SpecError, SpecProblem, translate_all
 from stacks.limits import MAX_SPEC_BYTES, LimitExceeded, check_events
 from stacks.secret_shapes import find_credential

@@ -1,6 +1,6 @@
 """The stack spec schema: what `stacks/<stack>.yaml` may hold, as the pydantic `PlatformSpec`.
 
-The tenancy sections (`platformPolicy`, `tenants`) are `components.tenancy_models`
+The tenancy sections (`platformPolicy`, `tenants`) are `components.tenancy.models`
 unchanged; this module adds the cluster, Illumio, Kubelink, Kyverno and Vault sections,
 the rules that span sections (`section_problems`), and answers "what is allowed here"
 for any path, so the loader's error messages can say it.
@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator, model_va
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from components.kubelink_values import (
+from components.illumio.kubelink_values import (
     EXACT_VERSION,
     ILLUMIO_CHART,
     RESERVED_VALUES,
@@ -32,9 +32,8 @@ from components.kubelink_values import (
     NetworkType,
     reserved_value_source,
 )
-from components.kyverno_values import DEFAULT_CHART_VERSION
-from components.quantity import ALLOWED_FORM as QUANTITY_FORM
-from components.tenancy_models import (
+from components.kyverno.values import DEFAULT_CHART_VERSION
+from components.tenancy.models import (
     DNS1123_LABEL_RULE,
     LABEL_KEY_RULE,
     ROLE_TYPES,
@@ -55,7 +54,8 @@ from components.tenancy_models import (
     check_dns_label,
     project_namespace,
 )
-from components.tenancy_validation import (
+from components.tenancy.quantity import ALLOWED_FORM as QUANTITY_FORM
+from components.tenancy.validation import (
     RESERVED_NAMESPACES,
     PolicyChecker,
     Problem,

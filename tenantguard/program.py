@@ -15,9 +15,10 @@ import pulumi
 from pydantic import ValidationError
 
 import stacks
-from components.platform import OUTPUT_NAMES, Platform, PlatformArgs
-from components.tenancy_validation import TenancyValidationError
+from components.platform import OUTPUT_NAMES, Platform
+from components.tenancy.validation import TenancyValidationError
 from stacks.spec import PlatformSpec
+from tenantguard.platform_args import platform_args
 
 PLATFORM_NAME = "platform"
 """The Platform's resource name; part of every URN, so renaming it replaces everything."""
@@ -154,8 +155,8 @@ def build(spec: PlatformSpec, connection: Connection) -> Platform:
     """The Platform for `spec`, reached through `connection`."""
     return Platform(
         PLATFORM_NAME,
-        PlatformArgs(
-            spec=spec,
+        platform_args(
+            spec,
             pce_url=connection.pce_url,
             kubeconfig=connection.kubeconfig,
             kube_context=connection.kube_context,

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, get_args
 
+from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
 from components.policies.registry import get_template, validate_parameters
 from components.policies.template import PolicyBody, PolicyTemplate
-from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
-from components.tenancy_models import FailureAction, PolicyApi, check_dns_label
+from components.tenancy.models import FailureAction, PolicyApi, check_dns_label
 
 TEMPLATE_LABEL = "tenantguard.io/policy-template"
 POD_CONTROLLERS: tuple[str, ...] = (

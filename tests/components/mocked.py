@@ -14,7 +14,7 @@ from typing import Any
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockResourceArgs
 
-from components.tenancy_models import PlatformPolicy
+from components.tenancy.models import PlatformPolicy
 from tests.pulumi_mocks import Recording, run_mocked
 
 PLATFORM_TYPE = "tenantguard:index:Platform"

@@ -13,10 +13,10 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from components.platform import OUTPUT_NAMES, Platform, PlatformArgs
-from components.platform_plan import PlatformValidationError
-from components.tenancy_validation import TenancyValidationError
+from components.platform import OUTPUT_NAMES, Platform, PlatformArgs, PlatformValidationError
+from components.tenancy.validation import TenancyValidationError
 from stacks import PlatformSpec
+from tenantguard import platform_args as mapping
 from tests.components.mocked import (
     CLUSTER_HREF,
     CLUSTER_TOKEN,
@@ -121,7 +121,6 @@ def spec_of(data: dict[str, Any] = SPEC, **changes: Any) -> PlatformSpec:
 
 def platform_args(spec: PlatformSpec | None = None, **overrides: Any) -> PlatformArgs:
     values: dict[str, Any] = {
-        "spec": spec or spec_of(),
         "pce_url": PCE_URL,
         "kubeconfig": KUBECONFIG,
         "kube_context": "lab-1",
@@ -131,7 +130,7 @@ def platform_args(spec: PlatformSpec | None = None, **overrides: Any) -> Platfor
         "existing_cluster_token": EXISTING_TOKEN,
     }
     values.update(overrides)
-    return PlatformArgs(**values)
+    return mapping.platform_args(spec or spec_of(), **values)
 
 
 def build(args: PlatformArgs | None = None) -> Recording:
@@ -366,8 +365,11 @@ def test_audit_and_clusterpolicy_reach_every_policy():
 # --- refusals: everything is checked before the first registration --------------------------
 
 
-def refused_platform(args: PlatformArgs) -> PlatformValidationError:
-    error = refused(lambda: Platform("lab", args), PlatformValidationError)
+def refused_platform(spec: PlatformSpec | None = None, **overrides: Any) -> PlatformValidationError:
+    """The refusal of a platform built from `spec`, by the spec mapping or the component."""
+    error = refused(
+        lambda: Platform("lab", platform_args(spec, **overrides)), PlatformValidationError
+    )
     assert isinstance(error, TenancyValidationError)  # callers catching that still catch it
     assert "nothing was registered" in str(error)
     return error
@@ -429,13 +431,13 @@ def refused_platform(args: PlatformArgs) -> PlatformValidationError:
     ],
 )
 def test_each_problem_is_refused_before_anything_registers(changes, path, fragment):
-    error = refused_platform(platform_args(spec_of(**changes)))
+    error = refused_platform(spec_of(**changes))
     assert [p.path for p in error.problems] == [path]
     assert fragment in error.problems[0].message
 
 
 def test_a_bad_pce_url_is_named_by_its_config_key():
-    error = refused_platform(platform_args(pce_url="pce.example.com:8443"))
+    error = refused_platform(pce_url="pce.example.com:8443")
     (problem,) = error.problems
     assert problem.path == "illumio:pceUrl"
     assert "https:// or http:// URL" in problem.message
@@ -447,7 +449,7 @@ def test_every_problem_is_listed_in_one_error():
         tenants__0__projects__1__enforcementMode="idle",
         kyverno__baselinePolicies=[{"name": "no-such-policy"}],
     )
-    error = refused_platform(platform_args(spec, pce_url="ftp://pce"))
+    error = refused_platform(spec, pce_url="ftp://pce")
     assert sorted(p.path for p in error.problems) == [
         "illumio:pceUrl",
         "kyverno.baselinePolicies[0]",
@@ -455,3 +457,20 @@ def test_every_problem_is_listed_in_one_error():
         "tenants[1].projects[0].namespace",
     ]
     assert str(error).startswith("4 problems in the platform spec; nothing was registered:")
+
+
+def test_typed_arguments_are_checked_across_tenants_by_the_component_itself():
+    """A program that builds PlatformArgs without a stack spec still gets every
+    cross-tenant problem before anything registers."""
+    args = platform_args()
+    clash = args.tenants[1].model_copy(
+        update={
+            "projects": [
+                args.tenants[1].projects[0].model_copy(update={"namespace": "acme-web"})
+            ]
+        }
+    )
+    typed = args.model_copy(update={"tenants": [args.tenants[0], clash]})
+    error = refused(lambda: Platform("lab", typed), PlatformValidationError)
+    assert [p.path for p in error.problems] == ["tenants[1].projects[0].namespace"]
+    assert "already used by tenant 'acme'" in error.problems[0].message

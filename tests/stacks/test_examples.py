@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.tenancy_models import project_namespace
+from components.tenancy.models import project_namespace
 from stacks import PlatformSpec, available_stacks, load
 from stacks.loader import STACKS_DIRECTORY
 

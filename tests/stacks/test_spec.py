@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components.tenancy_models import PlatformPolicy, ProjectSpec, Quota, TenantSpec
+from components.tenancy.models import PlatformPolicy, ProjectSpec, Quota, TenantSpec
 from stacks import (
     ClusterSpec,
     KubelinkSpec,

@@ -12,8 +12,8 @@ from components.policies import (
     render,
     validate_parameters,
 )
-from components.tenancy_models import PlatformPolicy, PolicyRef, ProjectSpec, TenantSpec
-from components.tenancy_validation import validate_tenants
+from components.tenancy.models import PlatformPolicy, PolicyRef, ProjectSpec, TenantSpec
+from components.tenancy.validation import validate_tenants
 
 REQUIRED = {
     "disallow-privileged-containers",

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from components.tenancy_models import (
+from components.tenancy.models import (
     PlatformPolicy,
     ProjectSpec,
     Quota,

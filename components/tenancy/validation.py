@@ -12,8 +12,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from components.quantity import parse_quantity
-from components.tenancy_models import (
+from components.tenancy.models import (
     ROLE_TYPES,
     PlatformPolicy,
     PolicyRef,
@@ -23,6 +22,7 @@ from components.tenancy_models import (
     TenantSpec,
     project_namespace,
 )
+from components.tenancy.quantity import parse_quantity
 
 RESERVED_NAMESPACES: frozenset[str] = frozenset(
     {"default", "kube-system", "kube-public", "kube-node-lease", "illumio-system", "kyverno"}

@@ -10,11 +10,17 @@ import pulumi
 import pytest
 import yaml
 
-from components.illumio_labels import LabelRegistry
+from components.illumio.labels import LabelRegistry
 from components.policies import render
-from components.project import ClusterEndpoint, IllumioTarget, Project, ProjectArgs, VaultTarget
-from components.tenancy_models import ProjectSpec, TenantSpec
-from components.tenancy_validation import TenancyValidationError
+from components.tenancy.models import ProjectSpec, TenantSpec
+from components.tenancy.project import (
+    ClusterEndpoint,
+    IllumioTarget,
+    Project,
+    ProjectArgs,
+    VaultTarget,
+)
+from components.tenancy.validation import TenancyValidationError
 from tests.components.k8s_schema import validate_manifest
 from tests.components.kyverno_schema import validate_kyverno
 from tests.components.mocked import (
@@ -213,7 +219,7 @@ def test_policy_api_and_failure_action_are_used():
 
 
 def test_policies_wait_for_kyverno_when_it_is_handed_in():
-    from components.kyverno import Kyverno, KyvernoArgs
+    from components.kyverno.release import Kyverno, KyvernoArgs
 
     def program() -> None:
         kyverno = Kyverno("kyverno", KyvernoArgs())

@@ -1,47 +1,31 @@
-"""How a stack spec becomes the arguments of the Platform's components, and every problem
-that stops it, found before any resource registers.
+"""How a stack spec becomes `components.PlatformArgs`, and every problem that stops it,
+found before any resource registers.
 
-No resources are registered here: the Platform component calls these functions, and tests
-check the mapping without a Pulumi runtime. Where the spec and a component word the same
+No resources are registered here: the program calls `platform_args` and hands the result to
+`components.Platform`, so the components never import the spec; tests check the mapping
+without a Pulumi runtime. Where the spec and a component word the same
 setting differently (`cluster.kubelink.values` vs `KubelinkSettings.extra_values`, and the
 Kubelink `enabled` default), the mapping is written out field by field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from pydantic import SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.cluster_onboarding import ClusterOnboardingArgs, PairingSettings
-from components.kubelink_values import ILLUMIO_NAMESPACE, KubelinkSettings, pce_host_port
-from components.kyverno import KyvernoArgs, kyverno_problems
+from components.illumio.kubelink_values import ILLUMIO_NAMESPACE, KubelinkSettings, pce_host_port
+from components.illumio.onboarding import ClusterOnboardingArgs, PairingSettings
+from components.kyverno.release import KyvernoArgs, kyverno_problems
+from components.platform import PlatformArgs, PlatformValidationError, project_key
 from components.policies import validate_parameters
-from components.targets import ClusterEndpoint, StrInput, VaultTarget
-from components.tenancy_models import ProjectSpec, TenantSpec
-from components.tenancy_validation import Problem, TenancyValidationError
+from components.targets import ClusterEndpoint, SecretInput, StrInput, VaultTarget
+from components.tenancy.validation import Problem
 from stacks.spec import KubelinkSpec, PlatformSpec, section_problems
 
 PCE_URL_KEY = "illumio:pceUrl"
 """Where the PCE URL comes from, named in problems (the Pulumi config key)."""
-
-
-class PlatformValidationError(TenancyValidationError):
-    """Everything wrong with a platform's spec and connection values; nothing was registered."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        noun = "problem" if len(self.problems) == 1 else "problems"
-        self.args = (
-            f"{len(self.problems)} {noun} in the platform spec; nothing was registered:\n{lines}",
-        )
-
-
-def project_key(tenant: TenantSpec, project: ProjectSpec) -> str:
-    """`<tenant>/<project>`: how the platform's outputs name a project."""
-    return f"{tenant.name}/{project.name}"
 
 
 def kubelink_settings(spec: KubelinkSpec) -> KubelinkSettings:
@@ -178,3 +162,57 @@ def platform_problems(spec: PlatformSpec, *, pce_url: str) -> list[Problem]:
         )
     problems += kyverno_problems(kyverno_args(spec))
     return problems
+
+
+def platform_args(
+    spec: PlatformSpec,
+    *,
+    pce_url: str,
+    kubeconfig: SecretInput | None = None,
+    kube_context: str | None = None,
+    vault_address: str | None = None,
+    vault_token: SecretInput | None = None,
+    vault_skip_child_token: bool | None = None,
+    existing_cluster_token: SecretInput | None = None,
+    psa_version: str = "latest",
+) -> PlatformArgs:
+    """The Platform's arguments for a validated spec and its connection values.
+
+    Raises PlatformValidationError naming every problem at its spec path (or Pulumi config
+    key) before anything is built, so nothing registers from a spec that cannot work.
+    """
+    problems = platform_problems(spec, pce_url=pce_url)
+    if problems:
+        raise PlatformValidationError(problems)
+    return PlatformArgs(
+        onboarding=onboarding_args(spec, pce_url=pce_url, existing_token=existing_cluster_token),
+        kyverno=kyverno_args(spec) if spec.kyverno.enabled else None,
+        tenants=list(spec.tenants),
+        platform=spec.platform_policy,
+        cluster=cluster_endpoint(spec),
+        vault=vault_target(spec),
+        platform_labels=dict(spec.cluster.illumio.labels),
+        policy_api=spec.kyverno.policy_api,
+        failure_action=spec.kyverno.failure_action,
+        kubeconfig=kubeconfig,
+        kube_context=kube_context,
+        vault_address=vault_address,
+        vault_token=vault_token,
+        vault_skip_child_token=vault_skip_child_token,
+        psa_version=psa_version,
+    )
+
+
+__all__ = [
+    "PCE_URL_KEY",
+    "PlatformValidationError",
+    "cluster_endpoint",
+    "kubelink_settings",
+    "kyverno_args",
+    "onboarding_args",
+    "platform_args",
+    "platform_problems",
+    "project_key",
+    "vault_target",
+    "webhook_excluded_namespaces",
+]

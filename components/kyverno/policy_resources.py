@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.policies import render
-from components.tenancy_models import FailureAction, PolicyApi, PolicyRef
+from components.tenancy.models import FailureAction, PolicyApi, PolicyRef
 
 
 def policy_resources(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from components.tenancy_models import PlatformPolicy, TenantSpec
-from components.tenancy_validation import (
+from components.tenancy.models import PlatformPolicy, TenantSpec
+from components.tenancy.validation import (
     Problem,
     TenancyValidationError,
     check_cidr,

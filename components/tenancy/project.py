@@ -17,17 +17,17 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 from pydantic import BaseModel, Field
 
-from components.illumio_labels import LabelRegistry
-from components.kubeconfig import build_kubeconfig, token_from_secret_data
+from components.illumio.labels import LabelRegistry
+from components.kyverno.policy_resources import policy_resources
 from components.policies import validate_parameters
-from components.policy_resources import policy_resources
-from components.project_manifests import (
+from components.targets import ARGS_CONFIG, ClusterEndpoint, IllumioTarget, VaultTarget
+from components.tenancy.kubeconfig import build_kubeconfig, token_from_secret_data
+from components.tenancy.manifests import (
     Manifest,
     project_manifests,
     project_policy_refs,
 )
-from components.targets import ARGS_CONFIG, ClusterEndpoint, IllumioTarget, VaultTarget
-from components.tenancy_models import (
+from components.tenancy.models import (
     FailureAction,
     PlatformPolicy,
     PolicyApi,
@@ -36,7 +36,7 @@ from components.tenancy_models import (
     effective_quota,
     project_namespace,
 )
-from components.tenancy_validation import Problem, TenancyValidationError, validate_tenants
+from components.tenancy.validation import Problem, TenancyValidationError, validate_tenants
 from providers.illumio import ContainerWorkloadProfile
 
 TYPE_TOKEN = "tenantguard:index:Project"

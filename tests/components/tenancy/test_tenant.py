@@ -8,11 +8,11 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.illumio_labels import LabelRegistry
+from components.illumio.labels import LabelRegistry
 from components.targets import ClusterEndpoint, IllumioTarget, VaultTarget
-from components.tenancy_models import PlatformPolicy, TenantSpec
-from components.tenancy_validation import TenancyValidationError
-from components.tenant import Tenant, TenantArgs
+from components.tenancy.models import PlatformPolicy, TenantSpec
+from components.tenancy.tenant import Tenant, TenantArgs
+from components.tenancy.validation import TenancyValidationError
 from tests.components.mocked import (
     CLUSTER_HREF,
     LABEL_TYPE,
@@ -136,7 +136,7 @@ def test_without_illumio_no_labels_or_profiles():
 
 
 def test_kyverno_handed_to_the_tenant_reaches_every_project_policy():
-    from components.kyverno import Kyverno, KyvernoArgs
+    from components.kyverno.release import Kyverno, KyvernoArgs
 
     def program() -> None:
         kyverno = Kyverno("kyverno", KyvernoArgs())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.kyverno_values import (
+from components.kyverno.values import (
     DEFAULT_CHART_VERSION,
     NAMESPACE_NAME_LABEL,
     KyvernoValuesError,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.tenancy_models import (
+from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
+from components.tenancy.models import (
     ContainerDefaults,
     PlatformPolicy,
     PolicyRef,
@@ -27,8 +28,6 @@ Manifest = dict[str, Any]
 
 TENANT_LABEL = "tenantguard.io/tenant"
 PROJECT_LABEL = "tenantguard.io/project"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY = "tenantguard"
 SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name"
 TOKEN_DURATION_ANNOTATION = "tenantguard.io/token-duration"
 PSA_PREFIX = "pod-security.kubernetes.io"
@@ -232,7 +231,7 @@ def rbac_manifests(
         ]
     raise ValueError(
         f"service account {account.name!r}: role {account.role!r} cannot be built "
-        "(run components.tenancy_validation.validate_tenants first)"
+        "(run components.tenancy.validation.validate_tenants first)"
     )
 
 

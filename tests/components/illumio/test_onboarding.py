@@ -11,13 +11,13 @@ import pytest
 from pulumi.runtime import rpc
 from pydantic import ValidationError
 
-from components.cluster_onboarding import (
+from components.illumio.kubelink_values import CA_CONFIGMAP_KEY, CA_CONFIGMAP_NAME, CA_MOUNT_PATH
+from components.illumio.onboarding import (
     ILLUMIO_NAMESPACE_LABELS,
     TYPE_TOKEN,
     ClusterOnboarding,
     ClusterOnboardingArgs,
 )
-from components.kubelink_values import CA_CONFIGMAP_KEY, CA_CONFIGMAP_NAME, CA_MOUNT_PATH
 from tests.components.k8s_schema import validate_manifest
 from tests.components.mocked import (
     CLUSTER_HREF,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.project_manifests import (
+from components.tenancy.manifests import (
     PROJECT_LABEL,
     TENANT_LABEL,
     network_policy_manifests,
@@ -12,7 +12,7 @@ from components.project_manifests import (
     project_policy_refs,
     rbac_manifests,
 )
-from components.tenancy_models import (
+from components.tenancy.models import (
     PlatformPolicy,
     PolicyRef,
     ProjectSpec,

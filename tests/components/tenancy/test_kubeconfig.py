@@ -7,7 +7,7 @@ import base64
 import pytest
 import yaml
 
-from components.kubeconfig import (
+from components.tenancy.kubeconfig import (
     KubeconfigError,
     build_kubeconfig,
     certificate_authority_data,

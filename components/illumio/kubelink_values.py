@@ -115,7 +115,7 @@ class KubelinkSettings(BaseModel):
     `enabled` defaults to False here: a program reusing ClusterOnboarding opts in to a
     privileged DaemonSet and pins its version. The stack spec's `cluster.kubelink` defaults
     to enabled (a stack onboards its cluster) and calls `extra_values` `values`; Platform
-    maps one onto the other field by field (`components.platform_plan.kubelink_settings`).
+    maps one onto the other field by field (`tenantguard.platform_args.kubelink_settings`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)

@@ -17,16 +17,16 @@ import pulumi_kubernetes as kubernetes
 import pulumi_vault as vault
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from components.kubelink_values import (
+from components.illumio.kubelink_values import (
     ILLUMIO_NAMESPACE,
     KubelinkSettings,
     ca_configmap_manifest,
     kubelink_values_output,
     pce_host_port,
 )
-from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
+from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
 from components.targets import ARGS_CONFIG, StrInput, VaultTarget, secret_output
-from components.tenancy_models import DnsLabel, EnforcementMode, VisibilityLevel
+from components.tenancy.models import DnsLabel, EnforcementMode, VisibilityLevel
 from providers.illumio import ContainerCluster, PairingKey, PairingProfile
 
 TYPE_TOKEN = "tenantguard:index:ClusterOnboarding"

@@ -7,10 +7,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.kyverno import Kyverno, KyvernoArgs
+from components.kyverno.release import Kyverno, KyvernoArgs
 from components.policies import render
-from components.tenancy_models import PolicyRef
-from components.tenancy_validation import TenancyValidationError
+from components.tenancy.models import PolicyRef
+from components.tenancy.validation import TenancyValidationError
 from tests.components.k8s_schema import validate_manifest
 from tests.components.kyverno_schema import validate_kyverno
 from tests.components.mocked import KYVERNO_TYPE, RELEASE_TYPE, run

@@ -9,7 +9,7 @@ import pulumi
 import pytest
 from pydantic import ValidationError
 
-from components.kubelink_values import (
+from components.illumio.kubelink_values import (
     CA_CONFIGMAP_KEY,
     CA_CONFIGMAP_NAME,
     CA_MOUNT_PATH,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.illumio_labels import LabelRegistry, label_resource_name
+from components.illumio.labels import LabelRegistry, label_resource_name
 from tests.components.mocked import LABEL_TYPE, label_href, run
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from components.quantity import parse_quantity
+from components.tenancy.quantity import parse_quantity
 
 
 @pytest.mark.parametrize(

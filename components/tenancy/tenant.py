@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pulumi
 
-from components.illumio_labels import LabelRegistry
+from components.illumio.labels import LabelRegistry
 from components.policies import validate_parameters
-from components.project import Project, ProjectArgs, ProjectPlacement, kubeconfig_problems
 from components.targets import IllumioTarget
-from components.tenancy_models import TenantSpec
-from components.tenancy_validation import TenancyValidationError, validate_tenants
+from components.tenancy.models import TenantSpec
+from components.tenancy.project import Project, ProjectArgs, ProjectPlacement, kubeconfig_problems
+from components.tenancy.validation import TenancyValidationError, validate_tenants
 
 TYPE_TOKEN = "tenantguard:index:Tenant"
 

@@ -12,25 +12,25 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, Field
 
-from components.kyverno_values import (
+from components.kyverno.policy_resources import policy_resources
+from components.kyverno.values import (
     CHART_NAME,
     CHART_REPOSITORY,
     DEFAULT_CHART_VERSION,
     KyvernoValuesError,
     kyverno_values,
 )
+from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
 from components.policies import validate_parameters
-from components.policy_resources import policy_resources
-from components.project_manifests import MANAGED_BY, MANAGED_BY_LABEL
 from components.targets import ARGS_CONFIG
-from components.tenancy_models import (
+from components.tenancy.models import (
     DnsLabel,
     FailureAction,
     PlatformPolicy,
     PolicyApi,
     PolicyRef,
 )
-from components.tenancy_validation import Problem, TenancyValidationError, policy_problems
+from components.tenancy.validation import Problem, TenancyValidationError, policy_problems
 
 TYPE_TOKEN = "tenantguard:index:Kyverno"
 

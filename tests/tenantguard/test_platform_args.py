@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from components.kubelink_values import KubelinkSettings
-from components.platform_plan import (
+from components.illumio.kubelink_values import KubelinkSettings
+from stacks import KubelinkSpec, PlatformSpec, load
+from tenantguard.platform_args import (
     kubelink_settings,
     kyverno_args,
     onboarding_args,
@@ -15,7 +16,6 @@ from components.platform_plan import (
     project_key,
     webhook_excluded_namespaces,
 )
-from stacks import KubelinkSpec, PlatformSpec, load
 
 PCE_URL = "https://pce.example.com:8443"
 
