@@ -16,7 +16,6 @@ from components.policies.images import (
     from_registries,
     has_digest,
     has_tag,
-    normalized_reference,
 )
 from components.policies.parameters import (
     LABEL_KEY_RULE,
@@ -37,7 +36,7 @@ CATEGORY = "Best Practices"
 
 
 class RegistryParameters(TemplateParameters):
-    """Parameters of restrict-image-registries."""
+    """Parameters of restrict-image-registries (prefixes normalised, see `images`)."""
 
     registries: RegistryPrefixes = Field(
         min_length=1,
@@ -81,15 +80,15 @@ def _registries(parameters: RegistryParameters) -> PolicyBody:
     return PolicyBody(
         variables=(
             ALL_CONTAINERS_VARIABLE,
-            Variable(
-                "images", f"variables.allContainers.map(c, {normalized_reference('c.image')})"
-            ),
+            Variable("images", "variables.allContainers.map(c, c.image)"),
         ),
         validations=(
             Validation(
                 f"variables.images.all(ref, {from_registries('ref', registries)})",
                 "Images must come from an allowed registry: " + ", ".join(registries) + ". "
-                "An image without a registry host is a Docker Hub (docker.io) image.",
+                "An image without a registry host is a Docker Hub (docker.io) image, and a "
+                "one-part Docker Hub name (nginx, docker.io/nginx) is an official image under "
+                "docker.io/library.",
             ),
         ),
     )
@@ -173,7 +172,9 @@ TEMPLATES: tuple[PolicyTemplate, ...] = (
         description=(
             "Images from unknown registries may be malicious or unpatched. Requires every "
             "container, init container and ephemeral container image to come from one of the "
-            "listed registry prefixes; an image without a registry host is a docker.io image."
+            "listed registry prefixes. Docker Hub spellings are normalised as Docker does: "
+            "nginx, docker.io/nginx and index.docker.io/library/nginx are all "
+            "docker.io/library/nginx."
         ),
         severity="high",
         build=_registries,

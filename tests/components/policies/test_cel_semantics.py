@@ -18,7 +18,8 @@ from components.policies.images import (
     from_registries,
     has_digest,
     has_tag,
-    normalized_reference,
+    image_allowed,
+    normalize_reference,
 )
 from components.policies.template import PolicyTemplate
 from tests.components.policies.cel import (
@@ -257,10 +258,15 @@ def test_parameters_that_look_like_pod_paths_survive_autogen() -> None:
         ("localhostx/app", "docker.io/localhostx/app"),
         ("10.0.0.5:5000/app", "10.0.0.5:5000/app"),
         ("nginx@sha256:abc", "docker.io/library/nginx@sha256:abc"),
+        ("docker.io/nginx", "docker.io/library/nginx"),
+        ("index.docker.io/nginx:1", "docker.io/library/nginx:1"),
+        ("index.docker.io/acme/api", "docker.io/acme/api"),
+        ("registry-1.docker.io/nginx", "registry-1.docker.io/nginx"),
+        ("Acme/api:1", "Acme/api:1"),
     ],
 )
-def test_normalized_reference(image: str, normalized: str) -> None:
-    assert to_python(evaluate_expression(normalized_reference("i"), {"i": image})) == normalized
+def test_normalize_reference(image: str, normalized: str) -> None:
+    assert normalize_reference(image) == normalized
 
 
 @pytest.mark.parametrize(
@@ -301,5 +307,7 @@ def test_tag_and_digest_detection(image: str, tagged: bool, digest: bool) -> Non
     ],
 )
 def test_registry_prefix_matching(reference: str, allowed: bool) -> None:
-    expression = from_registries("r", ["docker.io", "ghcr.io/acme", "localhost:5000"])
+    registries = ["docker.io", "ghcr.io/acme", "localhost:5000"]
+    expression = from_registries("r", registries)
     assert to_python(evaluate_expression(expression, {"r": reference})) is allowed
+    assert image_allowed(reference, registries) is allowed
