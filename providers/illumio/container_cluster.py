@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio.limits import name_problem
 from providers.illumio.models import last_segment
 from providers.illumio.provider_base import (
     IllumioProvider,
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from providers.illumio.models import ClusterRecord
 
 TOKEN = "container_cluster_token"
-MAX_NAME = 255
 
 
 class ClusterNameTakenError(Exception):
@@ -73,14 +73,9 @@ class ContainerClusterProvider(IllumioProvider):
         """Validate name/description/existing_token without any HTTP."""
         failures: list[pulumi.dynamic.CheckFailure] = []
         name = news.get("name")
-        if not is_unknown(name) and (not isinstance(name, str) or not name.strip()):
-            failures.append(pulumi.dynamic.CheckFailure("name", "name: required, non-empty"))
-        elif isinstance(name, str) and len(name) > MAX_NAME:
-            failures.append(
-                pulumi.dynamic.CheckFailure(
-                    "name", f"name: at most {MAX_NAME} characters (got {len(name)})"
-                )
-            )
+        reason = None if is_unknown(name) else name_problem(name)
+        if reason:
+            failures.append(pulumi.dynamic.CheckFailure("name", reason))
         description = news.get("description")
         if (
             description is not None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio.limits import label_key_problem, label_value_problem
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
@@ -24,8 +25,6 @@ from providers.illumio.provider_base import (
 
 if TYPE_CHECKING:
     from providers.illumio.models import LabelRecord
-
-MAX_KEY = 64
 
 
 class LabelLookupError(Exception):
@@ -45,19 +44,13 @@ class LabelProvider(IllumioProvider):
     """Get-or-create for `/orgs/<org>/labels`."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        """key and value are required strings; key at most 64 characters."""
+        """key and value are required strings within the PCE's limits (`limits`)."""
         failures: list[pulumi.dynamic.CheckFailure] = []
-        key = news.get("key")
-        if not is_unknown(key):
-            if not isinstance(key, str) or not key:
-                failures.append(pulumi.dynamic.CheckFailure("key", "key: required, non-empty"))
-            elif len(key) > MAX_KEY:
-                failures.append(
-                    pulumi.dynamic.CheckFailure("key", f"key: at most {MAX_KEY} characters")
-                )
-        value = news.get("value")
-        if not is_unknown(value) and (not isinstance(value, str) or not value):
-            failures.append(pulumi.dynamic.CheckFailure("value", "value: required, non-empty"))
+        for prop, problem in (("key", label_key_problem), ("value", label_value_problem)):
+            value = news.get(prop)
+            reason = None if is_unknown(value) else problem(value, prop)
+            if reason:
+                failures.append(pulumi.dynamic.CheckFailure(prop, reason))
         return pulumi.dynamic.CheckResult(news, failures)
 
     def diff(

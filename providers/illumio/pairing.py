@@ -14,13 +14,8 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from providers.illumio.profile_payload import (
-    MAX_NAME,
-    check_enforcement,
-    check_visibility,
-    normal_assign,
-    pairing_label_refs,
-)
+from providers.illumio.limits import enforcement_problem, name_problem, visibility_problem
+from providers.illumio.profile_payload import normal_assign, pairing_label_refs
 from providers.illumio.provider_base import (
     IllumioProvider,
     changed_keys,
@@ -86,20 +81,16 @@ class PairingProfileProvider(IllumioProvider):
         failures: list[pulumi.dynamic.CheckFailure] = []
         inputs = pairing_profile_inputs(plain_props(news))
         name = inputs.get("name")
-        if not is_unknown(name):
-            if not isinstance(name, str) or not name.strip():
-                failures.append(pulumi.dynamic.CheckFailure("name", "name: required, non-empty"))
-            elif len(name) > MAX_NAME:
-                failures.append(
-                    pulumi.dynamic.CheckFailure("name", f"name: at most {MAX_NAME} characters")
-                )
+        reason = None if is_unknown(name) else name_problem(name)
+        if reason:
+            failures.append(pulumi.dynamic.CheckFailure("name", reason))
         if not is_unknown(inputs["enabled"]) and not isinstance(inputs["enabled"], bool):
             failures.append(
                 pulumi.dynamic.CheckFailure("enabled", "enabled: must be true or false")
             )
         for prop, reason in (
-            ("enforcement_mode", check_enforcement("enforcement_mode", inputs["enforcement_mode"])),
-            ("visibility_level", check_visibility("visibility_level", inputs["visibility_level"])),
+            ("enforcement_mode", enforcement_problem(inputs["enforcement_mode"])),
+            ("visibility_level", visibility_problem(inputs["visibility_level"])),
         ):
             if reason and not is_unknown(inputs[prop]):
                 failures.append(pulumi.dynamic.CheckFailure(prop, reason))

@@ -13,20 +13,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from providers.illumio.limits import enforcement_problem, visibility_problem
+
 NO_LABEL = ""
 """Marshalled value of `assign_labels[key] = None`: the profile sets no label for `key`."""
 
-ENFORCEMENT_MODES = ("idle", "visibility_only", "full")
-VISIBILITY_LEVELS = (
-    "flow_full_detail",
-    "flow_summary",
-    "flow_drops",
-    "flow_off",
-    "enhanced_data_collection",
-)
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 MAX_NAMESPACE = 63
-MAX_NAME = 255
+"""Kubernetes' limit for a namespace name (a DNS-1123 label), not the PCE's."""
 
 
 def normal_assign(mapping: Any) -> dict[str, str]:
@@ -67,26 +61,13 @@ def pairing_label_refs(assign: Mapping[str, str] | None) -> list[dict[str, str]]
 
 
 def check_enforcement(prop: str, value: Any) -> str | None:
-    """Why an enforcement mode is refused, or None."""
-    if value == "selective":
-        return (
-            f"{prop}: 'selective' is not supported for container workloads; "
-            f"use one of {', '.join(ENFORCEMENT_MODES)}"
-        )
-    if value not in ENFORCEMENT_MODES:
-        return (
-            f"{prop}: unknown enforcement mode {value!r}; allowed: {', '.join(ENFORCEMENT_MODES)}"
-        )
-    return None
+    """Why an enforcement mode is refused, or None (see `limits.enforcement_problem`)."""
+    return enforcement_problem(value, prop)
 
 
 def check_visibility(prop: str, value: Any) -> str | None:
-    """Why a visibility level is refused, or None."""
-    if value not in VISIBILITY_LEVELS:
-        return (
-            f"{prop}: unknown visibility level {value!r}; allowed: {', '.join(VISIBILITY_LEVELS)}"
-        )
-    return None
+    """Why a visibility level is refused, or None (see `limits.visibility_problem`)."""
+    return visibility_problem(value, prop)
 
 
 def check_namespace(value: Any) -> str | None:

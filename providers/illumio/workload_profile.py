@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio.limits import enforcement_problem, name_problem, visibility_problem
 from providers.illumio.profile_payload import (
-    MAX_NAME,
-    check_enforcement,
     check_label_mappings,
     check_managed_idle,
     check_namespace,
-    check_visibility,
     normal_assign,
     normal_restrictions,
     to_pce_labels,
@@ -130,15 +128,14 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
         namespace = inputs.get("namespace")
         if not is_unknown(namespace):
             fail("namespace", check_namespace(namespace))
-        name = inputs.get("name")
-        if isinstance(name, str) and len(name) > MAX_NAME:
-            fail("name", f"name: at most {MAX_NAME} characters")
+        # An empty name defaults to the namespace: only a given name's length matters.
+        fail("name", name_problem(inputs.get("name"), required=False))
         mode = inputs["enforcement_mode"]
         if not is_unknown(mode):
-            fail("enforcement_mode", check_enforcement("enforcement_mode", mode))
+            fail("enforcement_mode", enforcement_problem(mode))
         level = inputs["visibility_level"]
         if not is_unknown(level):
-            fail("visibility_level", check_visibility("visibility_level", level))
+            fail("visibility_level", visibility_problem(level))
         managed = inputs["managed"]
         if not is_unknown(managed) and not isinstance(managed, bool):
             fail("managed", "managed: must be true or false")

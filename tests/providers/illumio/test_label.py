@@ -171,3 +171,9 @@ def test_a_lost_duplicate_refusal_never_makes_another_stacks_label_ours(emu, hos
     assert state.id == href and state.plain_outputs["created"] is False
     host.delete(state)
     assert href in emu.labels, "destroy must not delete a label this stack did not create"
+
+
+def test_check_refuses_a_value_longer_than_the_pce_takes(emu, host) -> None:
+    outcome = host.check(PROVIDER, {"key": "env", "value": "v" * 256})
+    assert list(outcome.failures) == [("value", "value: at most 255 characters (got 256)")]
+    assert emu.count() == 0
