@@ -1,0 +1,228 @@
+"""Typed errors for what the PCE (or the network in front of it) answered.
+
+`status_error` maps an HTTP error answer to the error class a caller reacts to
+(PceAuthError, PceConflictError, ...), with the PCE's tokens, message and Request-ID.
+`transport_error` does the same for a request that got no answer (TLS failures,
+timeouts, refused or dropped connections). Every text goes through the client's
+`redact`, and no error keeps a requests object, since those carry the Authorization
+header.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from providers.illumio.errors import (
+    IllumioError,
+    PceAuthError,
+    PceConflictError,
+    PceConnectionError,
+    PceNotFoundError,
+    PceOutcomeUnknownError,
+    PceRateLimitError,
+    PceServerError,
+    PceValidationError,
+)
+from providers.illumio.models import PceErrorItem
+from providers.illumio.retry import Failure, classify_status
+from providers.illumio.settings import PceSettings
+
+Redact = Callable[[str], str]
+
+# 406 answers caused by existing state (a duplicate, an object in use) rather than bad input,
+# recognised by the PCE's tokens (label_duplicate, label_in_use, ..._exists) or messages.
+_CONFLICT = re.compile(
+    "|".join(
+        (
+            r"duplicate",
+            r"already[ _-]?(exists|in[ _-]?use|taken)",
+            r"[a-z]_exists\b",
+            r"in[ _-]use",
+            r"being[ _-]used",
+            r"(is|still)[ _-]referenced",
+            r"referenced[ _-]by",
+            r"not[ _-]unique",
+            r"must[ _-]be[ _-]unique",
+            r"undeletable",
+            r"cannot[ _-]be[ _-]deleted",
+            r"[a-z]_disabled\b",
+            r"is[ _-]disabled",
+        )
+    ),
+    re.IGNORECASE,
+)
+# 406 for an object that was deleted before (labels stay as tombstones): it is gone.
+_GONE = re.compile(r"already[ _-]?(been[ _-])?deleted", re.IGNORECASE)
+
+
+def request_id(response: requests.Response) -> str | None:
+    """The PCE's Request-ID for a response (X-Request-Id when a gateway renamed it)."""
+    return response.headers.get("Request-ID") or response.headers.get("X-Request-Id")
+
+
+def transport_error(
+    exc: requests.RequestException,
+    failure: Failure,
+    *,
+    method: str,
+    href: str,
+    attempts: int,
+    settings: PceSettings,
+    redact: Redact,
+) -> IllumioError:
+    """The typed error for a request that got no HTTP answer."""
+    detail = redact(f"{type(exc).__name__}: {exc}")
+    fields: dict[str, Any] = {"method": method, "href": href}
+    if failure is Failure.UNKNOWN and method == "POST":
+        return PceOutcomeUnknownError(
+            f"the request was sent but no response came back ({detail})", **fields
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        hint = (
+            "TLS verification of the PCE failed: set illumio:caBundle to a PEM file with "
+            "the PCE's CA (or, in a lab only, illumio:insecureSkipTlsVerify=true)"
+        )
+    elif isinstance(exc, requests.exceptions.Timeout):
+        hint = (
+            f"The PCE did not answer within illumio:requestTimeout="
+            f"{settings.request_timeout:g}s after {attempts} attempt(s); raise it or "
+            "check the PCE's health"
+        )
+    else:
+        hint = (
+            f"Could not reach the PCE at {settings.pce_url} after {attempts} "
+            "attempt(s): check illumio:pceUrl, DNS, proxies and firewalls"
+        )
+    return PceConnectionError(detail, hint=hint, **fields)
+
+
+def status_error(
+    response: requests.Response,
+    *,
+    method: str,
+    href: str,
+    attempts: int,
+    settings: PceSettings,
+    redact: Redact,
+    hint: str | None = None,
+) -> IllumioError:
+    """The typed error for an HTTP error answer (the response is closed); `hint`
+    replaces the default advice."""
+    error = _classify_status(response, method, href, attempts, settings, redact)
+    if hint is not None:
+        error.hint = hint
+    return error
+
+
+def _classify_status(
+    response: requests.Response,
+    method: str,
+    href: str,
+    attempts: int,
+    settings: PceSettings,
+    redact: Redact,
+) -> IllumioError:
+    status = response.status_code
+    tokens, message = error_details(response, redact)
+    fields: dict[str, Any] = {
+        "status": status,
+        "tokens": tokens,
+        "request_id": request_id(response),
+        "method": method,
+        "href": href,
+    }
+    response.close()
+    s = settings
+    if 300 <= status < 400:
+        location = redact(response.headers.get("Location", ""))
+        return IllumioError(
+            message or f"redirect to {location or 'an unknown location'}",
+            hint="The PCE redirected the API call: check illumio:pceUrl (scheme, host, port)",
+            **fields,
+        )
+    if status == 401:
+        return PceAuthError(
+            message or "authentication failed",
+            hint=(
+                "The PCE rejected the credentials: check illumio:apiKey and "
+                "illumio:apiSecret (ILLUMIO_API_KEY / ILLUMIO_API_SECRET) and that the API "
+                "key still exists and has not expired"
+            ),
+            **fields,
+        )
+    if status == 403:
+        return PceAuthError(
+            message or "forbidden",
+            hint=(
+                f"The API key's role lacks permission for {method} on this object: give "
+                f"the key's user a role that allows it in org {s.org_id}"
+            ),
+            **fields,
+        )
+    if status == 404:
+        return PceNotFoundError(message or "not found", **fields)
+    if status == 406:
+        text = " ".join([*tokens, message])
+        if _GONE.search(text):
+            return PceNotFoundError(
+                message or "already deleted",
+                hint="The object was already deleted on the PCE",
+                **fields,
+            )
+        cls = PceConflictError if _CONFLICT.search(text) else PceValidationError
+        return cls(message or "not acceptable", **fields)
+    if status == 429:
+        return PceRateLimitError(
+            message or "too many requests",
+            hint=(
+                f"The PCE still answered 429 after {attempts} attempt(s): lower "
+                f"illumio:maxRequestsPerMinute (now {s.max_requests_per_minute}) or run "
+                "fewer operations at once (`pulumi up --parallel`); every client of this "
+                "API key shares the PCE's 500 requests per minute"
+            ),
+            **fields,
+        )
+    if status >= 500:
+        if method == "POST" and classify_status(status) is Failure.UNKNOWN:
+            return PceOutcomeUnknownError(
+                message or f"HTTP {status} from the PCE or a gateway in front of it",
+                **fields,
+            )
+        return PceServerError(
+            message or "server error",
+            hint=(
+                f"The PCE is failing (after {attempts} attempt(s)); try again later and give "
+                "the Request-ID to the PCE administrators"
+            ),
+            **fields,
+        )
+    return IllumioError(message or f"HTTP {status}", hint="The PCE refused the request", **fields)
+
+
+def error_details(response: requests.Response, redact: Redact) -> tuple[list[str], str]:
+    """Tokens and message from the PCE's `[{"token", "message"}]` body (or its text)."""
+    try:
+        data = response.json()
+    except ValueError:
+        text = (response.text or "").strip()
+        text = text[:300] if text else (response.reason or "")
+        return [], redact(text)
+    entries = data if isinstance(data, list) else [data]
+    tokens: list[str] = []
+    messages: list[str] = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            item = PceErrorItem.model_validate(entry)
+            if item.token:
+                tokens.append(item.token)
+            text = item.message or entry.get("error")
+            if text:
+                messages.append(str(text))
+        elif entry is not None:
+            messages.append(str(entry))
+    message = "; ".join(messages) or (response.reason or "")
+    return [redact(t) for t in tokens], redact(message)
