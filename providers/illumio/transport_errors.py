@@ -2,17 +2,20 @@
 
 `status_error` maps an HTTP error answer to the error class a caller reacts to
 (PceAuthError, PceConflictError, ...), with the PCE's tokens, message and Request-ID.
-`transport_error` does the same for a request that got no answer (TLS failures,
-timeouts, refused or dropped connections). Every text goes through the client's
-`redact`, and no error keeps a requests object, since those carry the Authorization
-header.
+`transport_error` does the same for a request that got no answer: TLS failures,
+timeouts and refused or dropped connections, each naming the host:port it tried and
+the setting that fixes it. Every text goes through the client's `redact` (and URLs
+lose any user:password@), and no error keeps a requests object, since those carry
+the Authorization header.
 """
 
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -58,10 +61,51 @@ _CONFLICT = re.compile(
 # 406 for an object that was deleted before (labels stay as tombstones): it is gone.
 _GONE = re.compile(r"already[ _-]?(been[ _-])?deleted", re.IGNORECASE)
 
+# Noise around the reason in urllib3/ssl messages: "HTTPSConnection(host='h', port=1): ",
+# "[SSL: CERTIFICATE_VERIFY_FAILED] ", " (_ssl.c:1006)"; and credentials in proxy URLs.
+_POOL_PREFIX = re.compile(r"^\s*\w*Connection(Pool)?\(host=[^)]*\):\s*")
+_SSL_NOISE = re.compile(r"^\[SSL(: [A-Z0-9_]+)?\]\s*|\s*\(_ssl\.c:\d+\)$")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
 
 def request_id(response: requests.Response) -> str | None:
     """The PCE's Request-ID for a response (X-Request-Id when a gateway renamed it)."""
     return response.headers.get("Request-ID") or response.headers.get("X-Request-Id")
+
+
+def endpoint(pce_url: str) -> str:
+    """host:port of a PCE URL, the port spelt out (https://pce -> pce:443)."""
+    parts = urlsplit(pce_url)
+    if parts.port is not None:
+        return parts.netloc.rsplit("@", 1)[-1]
+    host = parts.hostname or parts.netloc
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{443 if parts.scheme == 'https' else 80}"
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost error requests and urllib3 wrapped (MaxRetryError.reason, args[0])."""
+    current = exc
+    for _ in range(10):
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in current.args if isinstance(a, BaseException)), None)
+        if inner is None or inner is current:
+            break
+        current = inner
+    return current
+
+
+def _reason(cause: BaseException, redact: Redact) -> str:
+    """A short, credential-free reason: "self-signed certificate", "Connection refused"."""
+    if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_message:
+        text = str(cause.verify_message)
+    elif isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError) and cause.strerror:
+        text = str(cause.strerror)
+    else:
+        text = str(cause) or type(cause).__name__
+    text = _SSL_NOISE.sub("", _POOL_PREFIX.sub("", text)).strip().rstrip(".")
+    return redact(_URL_USERINFO.sub(r"\1***@", text or type(cause).__name__))
 
 
 def transport_error(
@@ -74,30 +118,76 @@ def transport_error(
     settings: PceSettings,
     redact: Redact,
 ) -> IllumioError:
-    """The typed error for a request that got no HTTP answer."""
-    detail = redact(f"{type(exc).__name__}: {exc}")
+    """The typed error for a request that got no HTTP answer, naming host:port."""
+    where = endpoint(settings.pce_url)
+    cause = _root_cause(exc)
+    reason = _reason(cause, redact)
+    timeout = f"{settings.request_timeout:g}s"
     fields: dict[str, Any] = {"method": method, "href": href}
     if failure is Failure.UNKNOWN and method == "POST":
+        if isinstance(exc, requests.exceptions.Timeout):
+            reason = f"no answer within {timeout}"
         return PceOutcomeUnknownError(
-            f"the request was sent but no response came back ({detail})", **fields
+            f"the request was sent to {where} but no response came back ({reason})", **fields
         )
     if isinstance(exc, requests.exceptions.SSLError):
+        message, hint = _tls_problem(cause, reason, where, settings)
+        return PceConnectionError(message, hint=hint, **fields)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        message = f"timed out after {timeout} connecting to {where}"
         hint = (
-            "TLS verification of the PCE failed: set illumio:caBundle to a PEM file with "
-            "the PCE's CA (or, in a lab only, illumio:insecureSkipTlsVerify=true)"
+            f"Nothing at {where} accepted the connection within illumio:requestTimeout="
+            f"{timeout} after {attempts} attempt(s): check illumio:pceUrl, DNS, proxies and "
+            "firewalls"
         )
     elif isinstance(exc, requests.exceptions.Timeout):
+        message = f"timed out after {timeout} waiting for {where} to answer"
         hint = (
-            f"The PCE did not answer within illumio:requestTimeout="
-            f"{settings.request_timeout:g}s after {attempts} attempt(s); raise it or "
-            "check the PCE's health"
+            f"The PCE did not answer within illumio:requestTimeout={timeout} after "
+            f"{attempts} attempt(s); raise it or check the PCE's health"
         )
     else:
+        if isinstance(exc, requests.exceptions.ProxyError):
+            message = f"could not reach {where} through the proxy: {reason}"
+        elif failure is Failure.UNKNOWN:
+            message = f"the connection to {where} broke before the PCE answered: {reason}"
+        else:
+            message = f"could not connect to {where}: {reason}"
         hint = (
             f"Could not reach the PCE at {settings.pce_url} after {attempts} "
             "attempt(s): check illumio:pceUrl, DNS, proxies and firewalls"
         )
-    return PceConnectionError(detail, hint=hint, **fields)
+    return PceConnectionError(message, hint=hint, **fields)
+
+
+def _tls_problem(
+    cause: BaseException, reason: str, where: str, settings: PceSettings
+) -> tuple[str, str]:
+    """(message, hint) for a failed TLS handshake: what failed, and the setting to change."""
+    verify_failed = isinstance(cause, ssl.SSLCertVerificationError) or (
+        "verify failed" in reason.lower()
+    )
+    if not verify_failed:
+        return (
+            f"TLS handshake with {where} failed: {reason}",
+            "Check that illumio:pceUrl names the PCE's HTTPS port (usually 8443) and that no "
+            "proxy intercepts TLS; a private CA goes in illumio:caBundle",
+        )
+    message = f"TLS verification failed for {where}: {reason}"
+    if "mismatch" in reason.lower():
+        return message, (
+            "The PCE's certificate does not name the host in illumio:pceUrl: use the host "
+            "name the certificate was issued for"
+        )
+    if settings.ca_bundle:
+        return message, (
+            f"The CA bundle in illumio:caBundle ({settings.ca_bundle}) does not verify the "
+            "PCE's certificate: set illumio:caBundle to a PEM file with the CA that signed it"
+        )
+    return message, (
+        "Set illumio:caBundle (ILLUMIO_CA_BUNDLE) to a PEM file with the PCE's CA (or, in "
+        "a lab only, illumio:insecureSkipTlsVerify=true)"
+    )
 
 
 def status_error(
