@@ -9,6 +9,7 @@ from __future__ import annotations
 from components.tenancy.models import PlatformPolicy, ProjectSpec, TenantSpec
 from stacks.errors import SpecError, SpecProblem
 from stacks.loader import available_stacks, load, load_file
+from stacks.section_rules import section_problems
 from stacks.spec import (
     ClusterSpec,
     IllumioSpec,
@@ -17,7 +18,6 @@ from stacks.spec import (
     PairingProfileSpec,
     PlatformSpec,
     VaultSpec,
-    section_problems,
 )
 
 __all__ = [

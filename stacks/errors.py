@@ -14,15 +14,15 @@ from typing import Any, Literal, NamedTuple, get_args, get_origin
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from stacks.spec import (
+from stacks.schema_guide import (
     Slot,
     allowed_keys,
     bare_type,
     describe_slot,
     is_model,
-    looks_like_secret_key,
     slot_at,
 )
+from stacks.spec import looks_like_secret_key
 
 SECRET_ADVICE = (
     "secrets never belong in the stack spec (it is committed and shown in diffs); "

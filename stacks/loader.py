@@ -20,13 +20,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from components.tenancy.validation import PolicyChecker
 from stacks.errors import SECRET_ADVICE, SpecError, SpecProblem, translate_all
 from stacks.limits import MAX_SPEC_BYTES, LimitExceeded, check_events
+from stacks.schema_guide import allowed_keys
 from stacks.secret_shapes import find_credential
-from stacks.spec import (
-    PlatformSpec,
-    allowed_keys,
-    looks_like_secret_key,
-    section_problems,
-)
+from stacks.section_rules import section_problems
+from stacks.spec import PlatformSpec, looks_like_secret_key
 
 STACKS_DIRECTORY = Path(__file__).resolve().parent
 """Where `load` looks for `<stack>.yaml` unless told otherwise: next to this module."""

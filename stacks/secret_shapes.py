@@ -14,9 +14,9 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from components.formats import private_key_at
+
 _TOKEN_CHARS = r"[A-Za-z0-9._~+/=-]"
-_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
-_BASE64_PEM = re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=\s]*")
 _JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 _KUBECONFIG_FIELD = re.compile(
     r"(?i)(?<![A-Za-z0-9_-])(token|client-key-data|id-token|refresh-token)[\"']?\s*:\s*[\"']?"
@@ -59,27 +59,6 @@ class Finding:
     offset: int
 
 
-def holds_private_key(text: str) -> bool:
-    """Whether a text carries a PEM private key, in the clear or base64-encoded."""
-    return _private_key_at(text) is not None
-
-
-def _private_key_at(text: str) -> int | None:
-    match = _PRIVATE_KEY.search(text)
-    if match:
-        return match.start()
-    for blob in _BASE64_PEM.finditer(text):
-        compact = "".join(blob.group().split())
-        compact = compact[: len(compact) - len(compact) % 4]
-        try:
-            decoded = base64.b64decode(compact, validate=False).decode("ascii", "replace")
-        except (binascii.Error, ValueError):
-            continue
-        if _PRIVATE_KEY.search(decoded):
-            return blob.start()
-    return None
-
-
 def _decodes_to_user_password(encoded: str) -> bool:
     try:
         decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
@@ -98,7 +77,7 @@ def find_credential(text: str) -> Finding | None:
     """The first credential shape in `text`, or None; never returns the credential itself."""
     if len(text) < 8:
         return None
-    offset = _private_key_at(text)
+    offset = private_key_at(text)
     if offset is not None:
         return Finding("a PEM private key", offset)
     simple: tuple[tuple[re.Pattern[str], str], ...] = (

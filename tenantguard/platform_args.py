@@ -22,7 +22,8 @@ from components.platform import PlatformArgs, PlatformValidationError, project_k
 from components.policies import validate_parameters
 from components.targets import ClusterEndpoint, SecretInput, StrInput, VaultTarget
 from components.tenancy.validation import Problem
-from stacks.spec import KubelinkSpec, PlatformSpec, section_problems
+from stacks.section_rules import section_problems
+from stacks.spec import KubelinkSpec, PlatformSpec
 
 PCE_URL_KEY = "illumio:pceUrl"
 """Where the PCE URL comes from, named in problems (the Pulumi config key)."""

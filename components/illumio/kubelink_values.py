@@ -7,7 +7,6 @@ as one secret Output; nothing here logs or prints a value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from components.formats import check_pem_certificates, check_pinned_version
 from components.helm_values import deep_merge
 
 ILLUMIO_CHART = "oci://quay.io/illumio/illumio"
@@ -50,6 +50,10 @@ VALUES_FROM_SETTINGS: dict[str, str] = {
     "ignore_cert": "ignore_cert",
 }
 RESERVED_VALUES: tuple[str, ...] = (*VALUES_FROM_ONBOARDING, *VALUES_FROM_SETTINGS)
+SECRET_VALUE_KEYS: tuple[str, ...] = ("cluster_token", "cluster_code")
+"""The values that carry a secret (the cluster token and the pairing key) and so make
+`kubelink_values_output` a secret Output. The rest are public chart settings: `tenantguard
+render` redacts exactly these keys and shows the others."""
 
 
 def reserved_value_source(
@@ -68,12 +72,6 @@ def reserved_value_source(
 
 # List values that are appended to (not replaced by) extra values when the CA is mounted.
 _APPENDED_LISTS = ("extraVolumes", "extraVolumeMounts")
-
-EXACT_VERSION = re.compile(
-    r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
-    r"(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
-)
-_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
 
 
 def pce_host_port(pce_url: str) -> str:
@@ -142,12 +140,7 @@ class KubelinkSettings(BaseModel):
                     "such as 5.1.0 so a later `pulumi up` does not silently upgrade Kubelink"
                 )
             return value
-        if not EXACT_VERSION.match(value):
-            raise ValueError(
-                "must be an exact chart version such as 5.1.0; ranges such as ^5, ~5.1 "
-                "or 5.x are not pinned"
-            )
-        return value
+        return check_pinned_version(value)
 
     @field_validator("ca_bundle", mode="after")
     @classmethod
@@ -159,12 +152,7 @@ class KubelinkSettings(BaseModel):
                 "cannot be combined with kubelink.ignore_cert: either trust the PCE's private "
                 "CA (ca_bundle) or skip certificate checks (ignore_cert), not both"
             )
-        if not _PEM_CERT.search(value):
-            raise ValueError(
-                "must be PEM text holding at least one certificate "
-                "(-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)"
-            )
-        return value
+        return check_pem_certificates(value)
 
     @field_validator("extra_values", mode="after")
     @classmethod

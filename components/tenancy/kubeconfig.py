@@ -8,11 +8,10 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from urllib.parse import urlparse
 
 import yaml
 
-PEM_MARKER = "-----BEGIN CERTIFICATE-----"
+from components.formats import ca_certificate_problem, https_url_problem
 
 
 class KubeconfigError(ValueError):
@@ -25,16 +24,11 @@ def certificate_authority_data(ca: str) -> str:
     Accepts the PEM itself or its base64 form (what kubeconfigs and cloud APIs hand out).
     """
     text = ca.strip()
-    if text.startswith(PEM_MARKER):
+    problem = ca_certificate_problem(text)
+    if problem is not None:
+        raise KubeconfigError(f"cluster CA {problem}")
+    if text.startswith("-----BEGIN"):
         return base64.b64encode(text.encode() + b"\n").decode()
-    try:
-        decoded = base64.b64decode(text, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise KubeconfigError(
-            "cluster CA must be a PEM certificate bundle or its base64 encoding"
-        ) from exc
-    if PEM_MARKER not in decoded:
-        raise KubeconfigError("cluster CA decodes from base64 but holds no PEM certificate")
     return text
 
 
@@ -53,11 +47,8 @@ def token_from_secret_data(data: Mapping[str, str] | None) -> str:
 
 
 def server_problem(server: str) -> str | None:
-    """None if `server` is an https URL with a host, else what is wrong (without the URL)."""
-    parsed = urlparse(server)
-    if parsed.scheme != "https" or not parsed.netloc:
-        return "must be an https URL such as https://10.0.0.1:6443"
-    return None
+    """None if `server` is an https URL with a host, else what is wrong."""
+    return https_url_problem(server)
 
 
 def build_kubeconfig(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.secret_shapes import find_credential, holds_private_key
+from components.formats import holds_private_key
+from stacks.secret_shapes import find_credential
 from tests.stacks.conftest import CA_DATA
 
 REPO = Path(__file__).parents[2]

@@ -18,7 +18,8 @@ from stacks import (
     VaultSpec,
     section_problems,
 )
-from stacks.spec import describe_slot, looks_like_secret_key, slot_at
+from stacks.schema_guide import describe_slot, slot_at
+from stacks.spec import looks_like_secret_key
 
 DEV_YAML = (Path(__file__).parents[2] / "stacks" / "dev.yaml").read_text(encoding="utf-8")
 CERT_PEM = DEV_YAML[
