@@ -64,6 +64,9 @@ ALL_CONTAINERS = " + ".join(
 )
 """Every container of the pod: containers, initContainers and ephemeralContainers."""
 
+EPHEMERAL_CONTAINERS = _optional_list("ephemeralContainers")
+"""Only the ephemeral containers: what `kubectl debug` adds through `pods/ephemeralcontainers`."""
+
 CONTAINERS_AND_INIT = " + ".join(["object.spec.containers", _optional_list("initContainers")])
 """Containers and initContainers: the ones that may declare resources (ephemeral ones may not)."""
 

@@ -7,6 +7,14 @@ pod controllers through autogen: Kyverno rewrites `object.spec`/`object.metadata
 `oldObject` forms) in the policy text to the pod template's paths; `evaluate_policy` does the
 same textual rewrite, so Deployment- and CronJob-shaped objects are judged as in a cluster.
 
+Matching follows the API server: a rule's resource `pods` matches only the Pod itself,
+`pods/ephemeralcontainers` only that subresource, `pods/*` both, `*` every resource but no
+subresource and `*/x` subresource x of anything (`evaluate_policy(..., subresource=...)`).
+ValidatingPolicy autogen applies, as in Kyverno's `CanAutoGen`, only to a policy whose single
+resource rule is exactly `""/v1/pods`, and never to a subresource request. A legacy rule
+matching `Pod` also matches the `ephemeralcontainers` subresource (Kyverno adds it itself);
+a legacy kind `Pod/<sub>` matches that subresource only.
+
 cel-python's `has()` answers false when the operand itself is missing; cel-go raises an
 error. `StrictEvaluator` follows cel-go, so an unguarded `has(a.b.c)` fails here too.
 Any error or non-boolean result raises `CelEvaluationError`: for a valid resource that is
@@ -156,7 +164,49 @@ def rewrite_for_controller(data: Any, kind: str) -> Any:
     return json.loads(text)
 
 
-def _policy_cel(manifest: dict[str, Any], obj: dict[str, Any], operation: str) -> _Cel | None:
+def _listed(value: str, allowed: list[str]) -> bool:
+    return value in allowed or "*" in allowed
+
+
+def rule_matches(
+    rule: dict[str, Any],
+    group: str,
+    version: str,
+    resource: str,
+    subresource: str,
+    operation: str,
+) -> bool:
+    """Whether an admission `rule` (apiGroups, apiVersions, operations, resources) matches,
+    resource and subresource compared as the API server's webhook rule matcher does."""
+    if not (
+        _listed(group, rule["apiGroups"])
+        and _listed(version, rule["apiVersions"])
+        and _listed(operation, rule["operations"])
+    ):
+        return False
+    for entry in rule["resources"]:
+        res, _, sub = entry.partition("/")
+        if res in ("*", resource) and sub in ("*", subresource):
+            return True
+    return False
+
+
+def _can_autogen(rules: list[dict[str, Any]]) -> bool:
+    """Kyverno's CanAutoGen for a ValidatingPolicy's resource rules."""
+    if len(rules) != 1:
+        return False
+    [rule] = rules
+    return (
+        rule["apiGroups"] == [""]
+        and rule["apiVersions"] == ["v1"]
+        and rule["resources"] == ["pods"]
+        and not rule.get("resourceNames")
+    )
+
+
+def _policy_cel(
+    manifest: dict[str, Any], obj: dict[str, Any], operation: str, subresource: str = ""
+) -> _Cel | None:
     """The CEL that applies to `obj`, after autogen if it is a pod controller; None if none."""
     kind = obj["kind"]
     group, version, resource = RESOURCES[kind]
@@ -169,17 +219,16 @@ def _policy_cel(manifest: dict[str, Any], obj: dict[str, Any], operation: str) -
         cel = _Cel(spec.get("variables", []), spec["validations"])
         rules = spec["matchConstraints"]["resourceRules"]
         for rule in rules:
-            if (
-                group in rule["apiGroups"]
-                and version in rule["apiVersions"]
-                and resource in rule["resources"]
-                and operation in rule["operations"]
-            ):
+            if rule_matches(rule, group, version, resource, subresource, operation):
                 return cel
         configured = spec.get("autogen", {}).get("podControllers", {}).get("controllers")
         controllers = _VP_AUTOGEN_DEFAULT if configured is None else configured
-        pods_only = len(rules) == 1 and rules[0]["resources"] == ["pods"]
-        if pods_only and resource in controllers and operation in rules[0]["operations"]:
+        if (
+            not subresource
+            and _can_autogen(rules)
+            and resource in controllers
+            and operation in rules[0]["operations"]
+        ):
             return _Cel(*rewrite_for_controller([cel.variables, cel.validations], kind))
         return None
     [rule] = spec["rules"]
@@ -189,6 +238,9 @@ def _policy_cel(manifest: dict[str, Any], obj: dict[str, Any], operation: str) -
         return None
     cel_block = rule["validate"]["cel"]
     cel = _Cel(cel_block.get("variables", []), cel_block["expressions"])
+    if subresource:
+        implicit = kind == "Pod" and subresource == "ephemeralcontainers" and "Pod" in kinds
+        return cel if implicit or f"{kind}/{subresource}" in kinds else None
     if kind in kinds:
         return cel
     autogen = (
@@ -209,9 +261,14 @@ def evaluate_policy(
     old_object: dict[str, Any] | None = None,
     namespace_object: dict[str, Any] | None = None,
     username: str = "system:serviceaccount:ci:deployer",
+    subresource: str = "",
 ) -> Verdict:
-    """Evaluate a rendered policy against `obj` as Kyverno's admission check would."""
-    cel = _policy_cel(manifest, obj, operation)
+    """Evaluate a rendered policy against `obj` as Kyverno's admission check would.
+
+    `subresource` names the subresource written (`ephemeralcontainers` for `kubectl debug`,
+    an UPDATE whose object is the whole Pod); empty for the resource itself.
+    """
+    cel = _policy_cel(manifest, obj, operation, subresource)
     if cel is None:
         return Verdict(matched=False)
     group, version, resource = RESOURCES[obj["kind"]]
@@ -219,6 +276,7 @@ def evaluate_policy(
         "operation": operation,
         "kind": {"group": group, "version": version, "kind": obj["kind"]},
         "resource": {"group": group, "version": version, "resource": resource},
+        "subResource": subresource,
         "name": obj["metadata"].get("name", ""),
         "namespace": obj["metadata"].get("namespace", ""),
         "userInfo": {"username": username},
