@@ -44,6 +44,12 @@ ILLUMIO_NAMESPACE_LABELS: dict[str, str] = {
 }
 
 
+VAULT_SECRET_FIELDS: tuple[str, ...] = ("cluster_token", "pairing_key")
+"""The fields of the cluster's Vault document (`<prefix>/clusters/<cluster>`) that hold a
+secret, the reason its `data_json` is a secret Output; `cluster_id` is public. `tenantguard
+render` redacts exactly these fields and shows the rest."""
+
+
 class PairingSettings(BaseModel):
     """The pairing profile the C-VEN pairs with; its key becomes the chart's `cluster_code`."""
 
