@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
+from components.tenancy.apps import AppManifests, app_manifests
 from components.tenancy.models import (
     ContainerDefaults,
     PlatformPolicy,
@@ -23,6 +24,10 @@ from components.tenancy.models import (
     effective_allowlist,
     project_namespace,
 )
+from components.tenancy.network_policies import (
+    ingress_controller_policies,
+    network_policy_manifests,
+)
 
 Manifest = dict[str, Any]
 
@@ -34,12 +39,6 @@ PSA_PREFIX = "pod-security.kubernetes.io"
 PSA_AUDIT_WARN_LEVEL: PsaLevel = "restricted"
 """audit and warn always report against `restricted`, so tenants see what would break
 if their namespace were tightened, whatever `enforce` is."""
-
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-DNS_NAMESPACE = "kube-system"
-DNS_POD_LABELS: dict[str, str] = {"k8s-app": "kube-dns"}
-"""kube-dns and CoreDNS both run with this label in kube-system."""
-DNS_PORT = 53
 
 NAMESPACED_ROLES: frozenset[str] = frozenset({"view", "edit", "admin"})
 
@@ -273,73 +272,6 @@ def limit_range_manifest(
     }
 
 
-def _network_policy(
-    name: str, namespace: str, labels: dict[str, str], spec: dict[str, Any]
-) -> Manifest:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": _metadata(name, namespace, labels),
-        "spec": {"podSelector": {}, **spec},
-    }
-
-
-def network_policy_manifests(
-    namespace: str, egress_cidrs: list[str], labels: dict[str, str]
-) -> list[Manifest]:
-    """Default-deny both ways, then allow DNS, the namespace itself and the egress baseline."""
-    policies = [
-        _network_policy("default-deny", namespace, labels, {"policyTypes": ["Ingress", "Egress"]}),
-        _network_policy(
-            "allow-dns",
-            namespace,
-            labels,
-            {
-                "policyTypes": ["Egress"],
-                "egress": [
-                    {
-                        "to": [
-                            {
-                                "namespaceSelector": {
-                                    "matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}
-                                },
-                                "podSelector": {"matchLabels": dict(DNS_POD_LABELS)},
-                            }
-                        ],
-                        "ports": [
-                            {"protocol": "UDP", "port": DNS_PORT},
-                            {"protocol": "TCP", "port": DNS_PORT},
-                        ],
-                    }
-                ],
-            },
-        ),
-        _network_policy(
-            "allow-same-namespace",
-            namespace,
-            labels,
-            {
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [{"from": [{"podSelector": {}}]}],
-                "egress": [{"to": [{"podSelector": {}}]}],
-            },
-        ),
-    ]
-    if egress_cidrs:
-        policies.append(
-            _network_policy(
-                "allow-egress-baseline",
-                namespace,
-                labels,
-                {
-                    "policyTypes": ["Egress"],
-                    "egress": [{"to": [{"ipBlock": {"cidr": cidr}} for cidr in egress_cidrs]}],
-                },
-            )
-        )
-    return policies
-
-
 @dataclass(frozen=True)
 class AccountManifests:
     """What one service account needs: itself, its token Secret, its RBAC objects."""
@@ -359,9 +291,10 @@ class ProjectManifests:
     resource_quota: Manifest | None = None
     limit_range: Manifest | None = None
     network_policies: list[Manifest] = field(default_factory=list)
+    apps: list[AppManifests] = field(default_factory=list)
 
     def all(self) -> list[Manifest]:
-        """Every manifest, namespace first."""
+        """Every manifest, namespace first, the apps last."""
         out = [self.namespace]
         for account in self.accounts:
             out += [account.service_account, account.token_secret, *account.rbac]
@@ -369,7 +302,10 @@ class ProjectManifests:
             out.append(self.resource_quota)
         if self.limit_range is not None:
             out.append(self.limit_range)
-        return out + self.network_policies
+        out += self.network_policies
+        for app in self.apps:
+            out += app.all()
+        return out
 
 
 def project_manifests(
@@ -380,7 +316,8 @@ def project_manifests(
     quota: Quota,
     psa_version: str = "latest",
 ) -> ProjectManifests:
-    """All Kubernetes objects of `project` (policies and Illumio objects are built elsewhere).
+    """All Kubernetes objects of `project`, its apps included (policies and Illumio objects
+    are built elsewhere).
 
     `quota` is the effective quota (`effective_quota(project, platform)`).
     """
@@ -400,9 +337,16 @@ def project_manifests(
         accounts=accounts,
         resource_quota=resource_quota_manifest(namespace, quota, labels),
         limit_range=limit_range_manifest(namespace, project.container_defaults, labels),
-        network_policies=network_policy_manifests(
-            namespace, list(platform.egress_baseline), labels
-        ),
+        network_policies=[
+            *network_policy_manifests(namespace, list(platform.egress_baseline), labels),
+            *ingress_controller_policies(
+                namespace, list(project.apps), platform.ingress_namespace, labels
+            ),
+        ],
+        apps=[
+            app_manifests(app, namespace, labels, project.container_defaults, platform)
+            for app in project.apps
+        ],
     )
 
 

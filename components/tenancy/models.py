@@ -210,6 +210,11 @@ class PolicyRef(SpecModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+DEFAULT_INGRESS_CLASS = "nginx"
+DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"
+"""ingress-nginx's own defaults: its IngressClass and the namespace its chart installs into."""
+
+
 class PlatformPolicy(SpecModel):
     """Rules every tenant lives under (the seed's platform policy)."""
 
@@ -218,6 +223,65 @@ class PlatformPolicy(SpecModel):
     quota_max: Quota = Field(default_factory=Quota)
     allow_cluster_admin: bool = False
     default_psa_level: PsaLevel = "baseline"
+    ingress_class: DnsLabel = Field(
+        default=DEFAULT_INGRESS_CLASS,
+        description="the IngressClass every app Ingress names: "
+        f"{DNS1123_LABEL_RULE} (default {DEFAULT_INGRESS_CLASS})",
+    )
+    ingress_namespace: DnsLabel = Field(
+        default=DEFAULT_INGRESS_NAMESPACE,
+        description="the namespace the ingress controller runs in; app NetworkPolicies admit "
+        f"it to the app's port: {DNS1123_LABEL_RULE} (default {DEFAULT_INGRESS_NAMESPACE})",
+    )
+
+
+class AppResources(SpecModel):
+    """An app container's requests and limits; each amount left out comes from the project's
+    `containerDefaults` (the LimitRange's defaults)."""
+
+    requests: ResourceAmounts = Field(default_factory=ResourceAmounts)
+    limits: ResourceAmounts = Field(default_factory=ResourceAmounts)
+
+
+class AppSpec(SpecModel):
+    """An app the platform deploys: a Deployment and a Service, and an Ingress with `host`.
+
+    Rules that need the project or the whole stack (image allowlist, quota, unique names
+    and hosts, labels the project's policies require) live in `components.tenancy.app_rules`.
+    """
+
+    name: DnsLabel
+    image: str = Field(
+        min_length=1,
+        description="an image with its registry host and a tag or digest, such as "
+        "registry.internal.example/team/api:1.4.2 (Docker Hub: docker.io/library/nginx:1.27)",
+    )
+    host: str | None = Field(
+        default=None,
+        description="the DNS name the app's Ingress serves, such as api.dev.example.com "
+        "(no wildcard); unset: no Ingress",
+    )
+    port: int = Field(default=8080, ge=1, le=65535)
+    replicas: int = Field(default=1, ge=0)
+    path: str = Field(
+        default="/", description="the Ingress path prefix, starting with '/' (default /)"
+    )
+    tls_secret_name: DnsLabel | None = None
+    resources: AppResources = Field(default_factory=AppResources)
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="a mapping of environment variable name to a plain, non-secret value",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="a mapping of Kubernetes label key to value, added to the app's pods",
+    )
+    illumio_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="a mapping of a label key the project restricts (labelRestrictions) to "
+        "one of its values, set as the pods' com.illumio.<key> annotation",
+    )
+    run_as_user: int | None = Field(default=None, ge=1)
 
 
 class ProjectSpec(SpecModel):
@@ -233,6 +297,7 @@ class ProjectSpec(SpecModel):
     label_restrictions: IllumioLabelChoices = Field(default_factory=dict)
     service_accounts: list[ServiceAccount] = Field(default_factory=list)
     policies: list[PolicyRef] = Field(default_factory=list)
+    apps: list[AppSpec] = Field(default_factory=list)
 
 
 class TenantSpec(SpecModel):

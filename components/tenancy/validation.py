@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
+from components.tenancy.app_rules import app_problems, host_problems
 from components.tenancy.models import (
-    ROLE_TYPES,
     PlatformPolicy,
     PolicyRef,
-    ProjectSpec,
-    Quota,
-    ResourceAmounts,
     TenantSpec,
     project_namespace,
 )
-from components.tenancy.quantity import parse_quantity
+from components.tenancy.problems import Problem, TenancyValidationError, registry_allowed
+from components.tenancy.project_rules import (
+    container_default_problems,
+    quota_problems,
+    service_account_problems,
+)
 
 RESERVED_NAMESPACES: frozenset[str] = frozenset(
     {"default", "kube-system", "kube-public", "kube-node-lease", "illumio-system", "kyverno"}
@@ -31,36 +32,6 @@ REGISTRY_PARAMETER_POLICIES: frozenset[str] = frozenset({"restrict-image-registr
 
 PolicyChecker = Callable[[str, Mapping[str, object]], None]
 """Validates a policy name and its parameters; raises ValueError with a readable reason."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input: where it is and what is allowed instead."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-class TenancyValidationError(ValueError):
-    """Raised with every problem found, before any resource is registered."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the tenancy spec:\n{lines}")
-
-
-def registry_allowed(registry: str, allowlist: Iterable[str]) -> bool:
-    """Whether `registry` (a host, optionally with a path) lies within one allowlist entry."""
-    candidate = registry.rstrip("/")
-    for entry in allowlist:
-        base = entry.rstrip("/")
-        if candidate == base or candidate.startswith(base + "/"):
-            return True
-    return False
 
 
 def check_cidr(value: str) -> str | None:
@@ -108,94 +79,6 @@ def _registry_list_problems(registries: Sequence[str], path: str, where: str) ->
     return problems
 
 
-def _quota_problems(quota: Quota, ceiling: Quota, where: str, path: str) -> list[Problem]:
-    problems: list[Problem] = []
-    for scope in ("requests", "limits"):
-        mine: ResourceAmounts = getattr(quota, scope)
-        cap: ResourceAmounts = getattr(ceiling, scope)
-        for resource in ("cpu", "memory"):
-            value, limit = getattr(mine, resource), getattr(cap, resource)
-            if value is None or limit is None:
-                continue
-            if parse_quantity(value) > parse_quantity(limit):
-                problems.append(
-                    Problem(
-                        f"{path}.{scope}.{resource}",
-                        f"{where}: {scope}.{resource} {value} is above the platform ceiling "
-                        f"{limit}; allowed: at most {limit}",
-                    )
-                )
-    counts = (
-        ("pods", "pods"),
-        ("services", "services"),
-        ("persistent_volume_claims", "persistentVolumeClaims"),
-    )
-    for field, alias in counts:
-        value, limit = getattr(quota, field), getattr(ceiling, field)
-        if value is not None and limit is not None and value > limit:
-            problems.append(
-                Problem(
-                    f"{path}.{alias}",
-                    f"{where}: {alias} {value} is above the platform ceiling {limit}; "
-                    f"allowed: at most {limit}",
-                )
-            )
-    return problems
-
-
-def _service_account_problems(
-    project: ProjectSpec, platform: PlatformPolicy, where: str, path: str
-) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for k, account in enumerate(project.service_accounts):
-        at = f"{path}.serviceAccounts[{k}]"
-        who = f"{where}, service account {account.name!r}"
-        if account.name in seen:
-            problems.append(Problem(f"{at}.name", f"{who}: the name is used twice in this project"))
-        seen.add(account.name)
-        if account.role not in ROLE_TYPES:
-            problems.append(
-                Problem(
-                    f"{at}.role",
-                    f"{who}: unknown role type {account.role!r}; allowed: {', '.join(ROLE_TYPES)}",
-                )
-            )
-            continue
-        if account.role == "custom":
-            if not account.rules and not account.role_name:
-                problems.append(
-                    Problem(
-                        f"{at}.role",
-                        f"{who}: role 'custom' needs either rules (a Role is made from them) "
-                        "or roleName (an existing Role or ClusterRole to bind)",
-                    )
-                )
-            elif account.rules and account.role_name:
-                problems.append(
-                    Problem(
-                        f"{at}.roleName",
-                        f"{who}: give either rules or roleName for role 'custom', not both",
-                    )
-                )
-        elif account.rules or account.role_name:
-            problems.append(
-                Problem(
-                    f"{at}.role",
-                    f"{who}: rules and roleName apply only to role 'custom', not {account.role!r}",
-                )
-            )
-        if account.role == "cluster-admin" and not platform.allow_cluster_admin:
-            problems.append(
-                Problem(
-                    f"{at}.role",
-                    f"{who}: role 'cluster-admin' is not allowed by the platform policy "
-                    "(platformPolicy.allowClusterAdmin is false); use admin, edit, view or custom",
-                )
-            )
-    return problems
-
-
 def policy_problems(
     refs: Sequence[PolicyRef],
     platform: PlatformPolicy,
@@ -239,23 +122,6 @@ def policy_problems(
     return problems
 
 
-def _container_default_problems(project: ProjectSpec, where: str, path: str) -> list[Problem]:
-    problems: list[Problem] = []
-    defaults = project.container_defaults
-    for resource in ("cpu", "memory"):
-        request = getattr(defaults.default_request, resource)
-        limit = getattr(defaults.default_limit, resource)
-        if request and limit and parse_quantity(request) > parse_quantity(limit):
-            problems.append(
-                Problem(
-                    f"{path}.containerDefaults.defaultRequest.{resource}",
-                    f"{where}: default request {request} is above the default limit {limit}; "
-                    "allowed: a request of at most its limit",
-                )
-            )
-    return problems
-
-
 def _platform_label_problems(
     tenant: TenantSpec, platform_labels: Mapping[str, str], t_path: str, labels_path: str
 ) -> list[Problem]:
@@ -295,12 +161,15 @@ def validate_tenants(
     check_policy: PolicyChecker | None = None,
     reserved_namespaces: Iterable[str] = RESERVED_NAMESPACES,
     illumio_profiles: bool = True,
+    baseline_policies: Sequence[PolicyRef] = (),
 ) -> list[Problem]:
     """Every problem across the tenants under the platform policy, in spec order.
 
     `platform_labels` are the Illumio labels every profile gets (env, loc); a project
     may not also restrict those keys. `check_policy` validates library policy names and
-    parameters (normally `components.policies.validate_parameters`).
+    parameters (normally `components.policies.validate_parameters`). `baseline_policies`
+    are the cluster-wide library policies (Kyverno's baseline): apps must pass them too.
+    App hosts are unique across all `tenants`.
     """
     problems = validate_platform_policy(platform)
     platform_labels = platform_labels or {}
@@ -314,6 +183,7 @@ def validate_tenants(
         )
     reserved = set(reserved_namespaces)
     namespaces: dict[str, str] = {}
+    hosts: dict[str, str] = {}
     tenant_names: set[str] = set()
     for i, tenant in enumerate(tenants):
         t_path = f"{path}[{i}]"
@@ -380,10 +250,10 @@ def validate_tenants(
                     )
                 )
             if project.quota is not None:
-                problems += _quota_problems(
+                problems += quota_problems(
                     project.quota, platform.quota_max, where, f"{p_path}.quota"
                 )
-            problems += _container_default_problems(project, where, p_path)
+            problems += container_default_problems(project, where, p_path)
             if illumio_profiles and project.enforcement_mode == "idle":
                 problems.append(
                     Problem(
@@ -401,7 +271,7 @@ def validate_tenants(
                             "(tenant or platform label); a key is either assigned or restricted",
                         )
                     )
-            problems += _service_account_problems(project, platform, where, p_path)
+            problems += service_account_problems(project, platform, where, p_path)
             problems += policy_problems(
                 project.policies,
                 platform,
@@ -409,4 +279,35 @@ def validate_tenants(
                 subject=lambda name, where=where: f"{where}, policy {name!r}",
                 check_policy=check_policy,
             )
+            problems += app_problems(
+                tenant,
+                project,
+                platform,
+                where=where,
+                path=p_path,
+                baseline_policies=baseline_policies,
+            )
+            problems += host_problems(project, hosts, where=where, path=p_path)
+    if hosts and platform.ingress_namespace in namespaces:
+        problems.append(
+            Problem(
+                "platformPolicy.ingressNamespace",
+                f"namespace {platform.ingress_namespace!r} is the namespace of "
+                f"{namespaces[platform.ingress_namespace]}, so its pods would reach every app "
+                "with a host; allowed: the ingress controller's own namespace",
+            )
+        )
     return problems
+
+
+__all__ = [
+    "RESERVED_NAMESPACES",
+    "PolicyChecker",
+    "Problem",
+    "TenancyValidationError",
+    "check_cidr",
+    "policy_problems",
+    "registry_allowed",
+    "validate_platform_policy",
+    "validate_tenants",
+]
