@@ -2,8 +2,9 @@
 
 Namespace with PSA labels, service accounts with RBAC and token Secrets, quota and
 container defaults, default-deny NetworkPolicies with DNS/namespace/egress-baseline
-allowances, namespaced Kyverno policies, the Illumio workload profile, and one
-kubeconfig per service account (a secret output, also stored in Vault KV v2).
+allowances, namespaced Kyverno policies, the Illumio workload profile, one
+kubeconfig per service account (a secret output, also stored in Vault KV v2), and the
+project's apps (Deployment, Service, Ingress; see `components.tenancy.apps`).
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ _SPEC_KINDS: dict[str, Any] = {
     "ResourceQuota": k8s.core.v1.ResourceQuota,
     "LimitRange": k8s.core.v1.LimitRange,
     "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
+    "Deployment": k8s.apps.v1.Deployment,
+    "Service": k8s.core.v1.Service,
+    "Ingress": k8s.networking.v1.Ingress,
 }
 _BINDING_KINDS: dict[str, Any] = {
     "RoleBinding": k8s.rbac.v1.RoleBinding,
@@ -245,12 +249,17 @@ class Project(pulumi.ComponentResource):
                 name, args, namespace_name, sa_name, secret, account.account.token_duration
             )
 
+        guards: list[pulumi.Resource] = [namespace]
         if manifests.resource_quota is not None:
-            _k8s_resource(f"{name}-quota", manifests.resource_quota, in_namespace)
+            guards.append(_k8s_resource(f"{name}-quota", manifests.resource_quota, in_namespace))
         if manifests.limit_range is not None:
-            _k8s_resource(f"{name}-limits", manifests.limit_range, in_namespace)
+            guards.append(_k8s_resource(f"{name}-limits", manifests.limit_range, in_namespace))
         for manifest in manifests.network_policies:
-            _k8s_resource(f"{name}-netpol-{manifest['metadata']['name']}", manifest, in_namespace)
+            guards.append(
+                _k8s_resource(
+                    f"{name}-netpol-{manifest['metadata']['name']}", manifest, in_namespace
+                )
+            )
 
         policy_deps: list[pulumi.Resource] = [namespace]
         if args.kyverno is not None:
@@ -264,6 +273,16 @@ class Project(pulumi.ComponentResource):
             failure_action=args.failure_action,
             namespace=namespace_name,
         )
+
+        # Apps come last: admitted under the project's policies, quota, limits and networking.
+        after_guards = pulumi.ResourceOptions(parent=self, depends_on=[*guards, *self.policies])
+        self.apps: dict[str, list[pulumi.Resource]] = {
+            app.app.name: [
+                _k8s_resource(f"{name}-{m['kind'].lower()}-{app.app.name}", m, after_guards)
+                for m in app.all()
+            ]
+            for app in manifests.apps
+        }
 
         self.profile: ContainerWorkloadProfile | None = None
         self.profile_href = None
