@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.policies import render
+from components.policies import render_set
 from components.tenancy.models import FailureAction, PolicyApi, PolicyRef
 
 
@@ -21,27 +21,31 @@ def policy_resources(
     failure_action: FailureAction,
     namespace: str | None = None,
 ) -> list[k8s.apiextensions.CustomResource]:
-    """One CustomResource per policy, named `<prefix>-policy-<template>`, after `depends_on`.
+    """The CustomResources of each policy, named `<prefix>-policy-<template>`, after `depends_on`.
 
     `namespace=None` gives the cluster-wide kinds; a namespace gives the namespaced ones.
+    A ValidatingPolicy that inspects containers comes with its `kubectl debug` companion
+    (`<prefix>-policy-<template>-ephemeral`, see `components.policies.render_set`).
     """
     resources: list[k8s.apiextensions.CustomResource] = []
     for ref in refs:
-        manifest = render(
+        manifests = render_set(
             ref.name,
             ref.parameters,
             namespace=namespace,
             api=api,
             failure_action=failure_action,
         )
-        resources.append(
-            k8s.apiextensions.CustomResource(
-                f"{prefix}-policy-{ref.name}",
-                api_version=manifest["apiVersion"],
-                kind=manifest["kind"],
-                metadata=manifest["metadata"],
-                spec=manifest.get("spec"),
-                opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+        for index, manifest in enumerate(manifests):
+            suffix = ref.name if index == 0 else manifest["metadata"]["name"]
+            resources.append(
+                k8s.apiextensions.CustomResource(
+                    f"{prefix}-policy-{suffix}",
+                    api_version=manifest["apiVersion"],
+                    kind=manifest["kind"],
+                    metadata=manifest["metadata"],
+                    spec=manifest.get("spec"),
+                    opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+                )
             )
-        )
     return resources

@@ -218,11 +218,13 @@ def test_kyverno_policies_wait_for_the_release_and_project_policies_for_kyverno(
     baseline = policies(lab, "lab-kyverno-policy-")
     assert {p.name for p in baseline} == {
         "lab-kyverno-policy-disallow-privileged-containers",
+        "lab-kyverno-policy-disallow-privileged-containers-ephemeral",
         "lab-kyverno-policy-disallow-host-path",
     }
     project_policies = [p for p in lab.resources if "kyverno.io" in p.type and p not in baseline]
-    # each project gets the image allowlist; globex/api also disallow-latest-tag
-    assert len(project_policies) == 4
+    # each project gets the image allowlist; globex/api also disallow-latest-tag; each with
+    # its kubectl debug companion
+    assert len(project_policies) == 8
     for policy in [*baseline, *project_policies]:
         assert release.urn in policy.dependencies, policy.name
 
@@ -343,7 +345,7 @@ def test_without_kyverno_project_policies_are_still_made_and_outputs_are_empty()
     assert not recording.of_type(KYVERNO_TYPE)
     assert recording.exports["kyverno_version"] is None
     assert recording.exports["kyverno_app_version"] is None
-    assert len([r for r in recording.resources if "kyverno.io" in r.type]) == 4
+    assert len([r for r in recording.resources if "kyverno.io" in r.type]) == 8
 
 
 def test_without_kubelink_no_chart_and_illumio_system_stays_under_kyverno():
@@ -465,9 +467,7 @@ def test_typed_arguments_are_checked_across_tenants_by_the_component_itself():
     args = platform_args()
     clash = args.tenants[1].model_copy(
         update={
-            "projects": [
-                args.tenants[1].projects[0].model_copy(update={"namespace": "acme-web"})
-            ]
+            "projects": [args.tenants[1].projects[0].model_copy(update={"namespace": "acme-web"})]
         }
     )
     typed = args.model_copy(update={"tenants": [args.tenants[0], clash]})

@@ -55,6 +55,7 @@ def test_graph_namespace_release_and_policies_under_the_component(ha: Recording)
     names = sorted(p.name for p in policies(ha))
     assert names == [
         "kyverno-policy-disallow-privileged-containers",
+        "kyverno-policy-disallow-privileged-containers-ephemeral",  # the kubectl debug check
         "kyverno-policy-require-labels",
     ]
     for resource in (namespace, release, *policies(ha)):
@@ -240,3 +241,23 @@ def test_schema_helper_rejects_fields_the_crd_would_prune():
     misspelt_root = {**{k: v for k, v in good.items() if k != "spec"}, "spce": good["spec"]}
     with pytest.raises(AssertionError, match="spce"):
         validate_kyverno(misspelt_root)
+
+
+def test_each_container_policy_registers_its_kubectl_debug_companion(ha: Recording):
+    """A ValidatingPolicy cannot list pods/ephemeralcontainers without losing autogen, so
+    the companion that checks `kubectl debug` containers is registered next to it."""
+    (companion,) = [p for p in policies(ha) if p.name.endswith("-ephemeral")]
+    assert companion.name == "kyverno-policy-disallow-privileged-containers-ephemeral"
+    validate_kyverno(manifest_of(companion))
+    (rule,) = companion.inputs["spec"]["matchConstraints"]["resourceRules"]
+    assert rule["resources"] == ["pods/ephemeralcontainers"]
+    assert rule["operations"] == ["UPDATE"]
+
+
+def test_legacy_cluster_policies_register_no_companion():
+    """Kyverno itself extends a legacy ClusterPolicy's Pod rules to ephemeral containers."""
+    recording = build(policies=BASELINE, policy_api="clusterpolicy")
+    assert {p.name for p in policies(recording)} == {
+        "kyverno-policy-disallow-privileged-containers",
+        "kyverno-policy-require-labels",
+    }
