@@ -46,8 +46,10 @@ from components.tenancy.models import (
     VisibilityLevel,
     project_namespace,
 )
+from providers.illumio.limits import MAX_NAME
 
 _VAULT_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
+
 
 MAX_VAULT_PATH = 200
 """The longest Vault mount or path prefix (render file paths are built from it)."""
@@ -86,8 +88,9 @@ class PairingProfileSpec(SpecModel):
     name: str | None = Field(
         default=None,
         min_length=1,
-        max_length=255,
-        description="a pairing profile name of 1 to 255 characters (default <cluster>-pairing)",
+        max_length=MAX_NAME,
+        description=f"a pairing profile name of 1 to {MAX_NAME} characters "
+        "(default <cluster>-pairing)",
     )
     enabled: bool = True
 
@@ -142,8 +145,8 @@ class ClusterSpec(SpecModel):
 
     name: str = Field(
         min_length=1,
-        max_length=255,
-        description="the PCE container-cluster name: 1 to 255 characters, no '/', no "
+        max_length=MAX_NAME,
+        description=f"the PCE container-cluster name: 1 to {MAX_NAME} characters, no '/', no "
         "leading or trailing spaces",
     )
     description: Description | None = None

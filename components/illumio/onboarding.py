@@ -28,6 +28,7 @@ from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
 from components.targets import ARGS_CONFIG, StrInput, VaultTarget, secret_output
 from components.tenancy.models import DnsLabel, EnforcementMode, VisibilityLevel
 from providers.illumio import ContainerCluster, PairingKey, PairingProfile
+from providers.illumio.limits import MAX_NAME
 
 TYPE_TOKEN = "tenantguard:index:ClusterOnboarding"
 MANAGED_BY_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}
@@ -55,7 +56,7 @@ class PairingSettings(BaseModel):
 
     model_config = ARGS_CONFIG
 
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
     enabled: bool = True
     enforcement_mode: EnforcementMode = "visibility_only"
     visibility_level: VisibilityLevel = "flow_summary"
@@ -75,7 +76,7 @@ class ClusterOnboardingArgs(BaseModel):
 
     model_config = ARGS_CONFIG
 
-    cluster_name: str = Field(min_length=1, max_length=255)
+    cluster_name: str = Field(min_length=1, max_length=MAX_NAME)
     description: str | None = None
     existing_token: SecretStr | pulumi.Output[str] | None = None
     pce_url: str
