@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.policies import catalog, render
+from components.policies import catalog, render, render_set
 from components.tenancy.apps import (
     APP_LABEL,
     ILLUMIO_ANNOTATION_PREFIX,
@@ -111,12 +111,18 @@ def as_pod(deployment: dict[str, Any]) -> dict[str, Any]:
 def policy_manifests(
     refs: list[PolicyRef], baseline: list[PolicyRef], namespace: str, api: str
 ) -> list[dict[str, Any]]:
+    """Every policy manifest registered for the project (kubectl debug companions too)."""
     policies = [
-        render(ref.name, ref.parameters, namespace=namespace, api=api, failure_action="Enforce")
+        manifest
         for ref in refs
+        for manifest in render_set(
+            ref.name, ref.parameters, namespace=namespace, api=api, failure_action="Enforce"
+        )
     ]
     policies += [
-        render(ref.name, ref.parameters, api=api, failure_action="Enforce") for ref in baseline
+        manifest
+        for ref in baseline
+        for manifest in render_set(ref.name, ref.parameters, api=api, failure_action="Enforce")
     ]
     return policies
 
