@@ -63,8 +63,15 @@ class RequestLog:
 
 def request_kind(path: str) -> str:
     """Which PCE object a request path is about: cluster, profile, label, pairing_profile,
-    pairing_key, service_backend or job."""
+    pairing_key, service_backend, job, rule_set, rule, ip_list, pending, dependencies or
+    policy_version (provisioning and the version history)."""
     for fragment, kind in (
+        ("/sec_rules", "rule"),
+        ("/rule_sets", "rule_set"),
+        ("/ip_lists", "ip_list"),
+        ("/sec_policy/pending", "pending"),
+        ("/sec_policy/draft/dependencies", "dependencies"),
+        ("/sec_policy", "policy_version"),
         ("/container_workload_profiles", "profile"),
         ("/service_backends", "service_backend"),
         ("/container_clusters", "cluster"),

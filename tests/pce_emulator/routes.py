@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError
+from .policy_routes import POLICY_ROUTES
 from .replies import Reply
 from .store import PceStore
 
@@ -118,6 +119,7 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
         re.compile(rf"/orgs/\d+/datafiles/{_UUID}"),
         {"GET": lambda s, c: s.jobs.datafile(c.href)},
     ),
+    *POLICY_ROUTES,
 ]
 
 _ORG = re.compile(r"/orgs/(\d+)(?:/.*)?")

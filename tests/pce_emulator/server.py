@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .errors import ApiError, invalid
 from .faults import FaultPlan
+from .policy import PolicyStore
 from .replies import NO_BODY, Reply
 from .request_log import RecordedRequest, RequestLog
 from .routes import Call, dispatch
@@ -285,6 +286,11 @@ class PceEmulator:
     def service_backends(self) -> dict[str, list[dict[str, Any]]]:
         """cluster href -> its service backends (they have no href of their own)."""
         return self.store.service_backends
+
+    @property
+    def policy(self) -> PolicyStore:
+        """The draft/active security policy (rule sets, IP lists, versions); hold `lock`."""
+        return self.store.policy
 
     def cluster_token(self, cluster_href: str) -> str:
         """The token issued when the cluster was created (the API never shows it again)."""

@@ -37,6 +37,7 @@ from .errors import (
     not_found,
 )
 from .jobs import JobBoard, now_iso
+from .policy import PolicyStore
 from .replies import Reply, no_content
 
 SYNC_LIMIT = 500
@@ -100,6 +101,7 @@ class PceStore:
         self._profile_rules: dict[str, list[p.LabelEntry]] = {}
         self._next_label_id = 1
         self._next_pairing_id = 1
+        self.policy = PolicyStore(self)
 
     # ----------------------------------------------------------------- collections
     def _collection(
@@ -318,6 +320,7 @@ class PceStore:
             for pp_href, pp in self.pairing_profiles.items()
             if any(ref["href"] == href for ref in pp["labels"])
         ]
+        users += self.policy.label_users(href)
         users += ["(external reference)"] * self.external_label_refs.get(href, 0)
         return users
 
