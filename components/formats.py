@@ -62,11 +62,13 @@ def check_pinned_version(value: str | None) -> str | None:
     return value
 
 
-def https_url_problem(value: str) -> str | None:
+def https_url_problem(value: str, *, shown: str | None = None) -> str | None:
     """What is wrong with `value` as an https URL with a host, or None.
 
-    A URL carrying credentials is refused without echoing it.
+    The message names the value as `shown` (default: the value itself, quoted); a URL
+    carrying credentials is refused without echoing it.
     """
+    shown = repr(value) if shown is None else shown
     parts = urlsplit(value)
     if parts.username or parts.password:
         return (
@@ -74,13 +76,13 @@ def https_url_problem(value: str) -> str | None:
             "credentials in Pulumi config set with --secret"
         )
     if parts.scheme != "https" or not parts.hostname:
-        return f"{value!r} is not an https URL with a host"
+        return f"{shown} is not an https URL with a host"
     if parts.query or parts.fragment:
-        return f"{value!r} must not have a query or fragment; allowed: {HTTPS_URL_RULE}"
+        return f"{shown} must not have a query or fragment; allowed: {HTTPS_URL_RULE}"
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        return f"{value!r} has an invalid port; allowed: {HTTPS_URL_RULE}"
+        return f"{shown} has an invalid port; allowed: {HTTPS_URL_RULE}"
     return None
 
 

@@ -128,6 +128,7 @@ def platform_arg_problems(args: PlatformArgs) -> list[Problem]:
         check_policy=validate_parameters,
         reserved_namespaces=reserved,
         illumio_profiles=True,
+        baseline_policies=args.kyverno.policies if args.kyverno is not None else (),
     )
     if args.kyverno is not None:
         problems += kyverno_problems(args.kyverno)

@@ -123,5 +123,6 @@ def section_problems(spec: PlatformSpec, *, check_policy: PolicyChecker | None) 
         check_policy=check_policy,
         reserved_namespaces=RESERVED_NAMESPACES | {spec.kyverno.namespace},
         illumio_profiles=True,
+        baseline_policies=spec.kyverno.baseline_policies if spec.kyverno.enabled else (),
     )
     return problems

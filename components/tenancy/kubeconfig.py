@@ -47,8 +47,9 @@ def token_from_secret_data(data: Mapping[str, str] | None) -> str:
 
 
 def server_problem(server: str) -> str | None:
-    """None if `server` is an https URL with a host, else what is wrong."""
-    return https_url_problem(server)
+    """None if `server` is an https URL with a host, else what is wrong (without the URL:
+    component arguments are never echoed)."""
+    return https_url_problem(server, shown="the server URL")
 
 
 def build_kubeconfig(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from components.policies.images import check_registry_prefix, prefix_allowed
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -28,10 +30,19 @@ class TenancyValidationError(ValueError):
 
 
 def registry_allowed(registry: str, allowlist: Iterable[str]) -> bool:
-    """Whether `registry` (a host, optionally with a path) lies within one allowlist entry."""
-    candidate = registry.rstrip("/")
-    for entry in allowlist:
-        base = entry.rstrip("/")
-        if candidate == base or candidate.startswith(base + "/"):
-            return True
-    return False
+    """Whether `registry` (a host, optionally with a path) lies within one allowlist entry.
+
+    Both sides are normalised as Docker does (`index.docker.io` is `docker.io`), by the same
+    function the rendered registry policy's CEL is checked against, so validate and
+    admission agree. A malformed side is not allowed (it is reported where it is written).
+    """
+    entries = [entry for entry in allowlist if _is_registry_prefix(entry)]
+    return _is_registry_prefix(registry) and prefix_allowed(registry, entries)
+
+
+def _is_registry_prefix(value: str) -> bool:
+    try:
+        check_registry_prefix(value)
+    except ValueError:
+        return False
+    return True

@@ -225,6 +225,23 @@ def test_registry_allowed_matches_whole_path_segments(registry, allowed):
     assert registry_allowed(registry, ["docker.io", "ghcr.io/acme"]) is allowed
 
 
+@pytest.mark.parametrize(
+    ("registry", "allowlist", "allowed"),
+    [
+        ("index.docker.io/acme", ["docker.io"], True),
+        ("docker.io/acme", ["index.docker.io/acme"], True),
+        ("index.docker.io/library", ["docker.io/library"], True),
+        ("docker.io/acme", ["docker.io/library"], False),
+        ("docker.io/library", ["not a registry", "docker.io"], True),
+        ("nginx", ["docker.io"], False),  # not a registry prefix: reported where it is written
+    ],
+)
+def test_registry_allowed_spells_docker_hub_as_the_policy_does(registry, allowlist, allowed):
+    """A tenant allowlist that the rendered registry policy would accept within the platform
+    allowlist is accepted by validate too, whichever Docker Hub spelling either uses."""
+    assert registry_allowed(registry, allowlist) is allowed
+
+
 def test_check_cidr():
     assert check_cidr("192.168.0.0/16") is None
     assert check_cidr("fd00::/8") is None
