@@ -38,6 +38,12 @@ _EXPORTS: dict[str, str] = {
     "PairingKey": "providers.illumio.pairing",
     "get_service_backends": "providers.illumio.service_backends",
     "NO_LABEL": "providers.illumio.profile_payload",
+    "RuleSet": "providers.illumio.rule_set",
+    "IpList": "providers.illumio.ip_list",
+    "PolicyProvision": "providers.illumio.provisioning",
+    "ProvisionError": "providers.illumio.provisioning",
+    "RuleSetRecord": "providers.illumio.policy_models",
+    "IpListRecord": "providers.illumio.policy_models",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -26,17 +26,19 @@ Authorization header; errors never keep the requests objects that carry it.
 
 The client is built in layers, one module each: `transport` (sessions, auth, the
 request loop, JSON) with `transport_errors` (typed errors, TLS and timeout messages),
-`collection_reads` (collections and async jobs) and `objects` (the per-object calls).
+`collection_reads` (collections and async jobs), `objects` (the per-object calls) and
+`policy_objects` (draft rule sets, IP lists, pending changes, provisioning).
 """
 
 from __future__ import annotations
 
 from providers.illumio.objects import ObjectCalls
+from providers.illumio.policy_objects import PolicyObjectCalls
 
 __all__ = ["PceClient"]
 
 
-class PceClient(ObjectCalls):
+class PceClient(ObjectCalls, PolicyObjectCalls):
     """Typed, rate-limited, retrying access to one PCE organisation."""
 
     def __enter__(self) -> PceClient:

@@ -139,9 +139,17 @@ class FaultPlan:
                     rule.remaining > 0
                     and (rule.even_errors or not failed)
                     and (rule.method is None or rule.method == method)
-                    and (rule.path_contains is None or rule.path_contains in path)
+                    and (rule.path_contains is None or _path_matches(rule.path_contains, path))
                 ):
                     rule.remaining -= 1
                     self._drops = [r for r in self._drops if r.remaining > 0]
                     return True
         return False
+
+
+def _path_matches(fragment: str, path: str) -> bool:
+    """`fragment` occurs in `path`; a trailing `$` anchors it at the end
+    (`/sec_policy$` is the provision POST, not `/sec_policy/draft/dependencies`)."""
+    if fragment.endswith("$"):
+        return path.endswith(fragment[:-1])
+    return fragment in path
