@@ -10,9 +10,12 @@ import pulumi
 from providers.illumio import (
     ContainerCluster,
     ContainerWorkloadProfile,
+    IpList,
     Label,
     PairingKey,
     PairingProfile,
+    PolicyProvision,
+    RuleSet,
 )
 
 CLUSTER = "e2e-cluster"
@@ -85,3 +88,67 @@ def declare(
     shared = [Label(f"loc-{i}", key="loc", value="eu-west") for i in range(shared_labels)]
     if shared:
         pulumi.export("shared_hrefs", pulumi.Output.all(*[label.href for label in shared]))
+
+
+POLICY_FIRST_UP_REQUESTS = {
+    "ip_list GET": 1,  # each name is looked up (adopted if there) ...
+    "ip_list POST": 1,
+    "rule_set GET": 2,
+    "rule_set POST": 2,
+    "rule POST": 4,  # ... and each rule is written through sec_rules
+    "pending GET": 1,  # one PolicyProvision: one exact subset, one version
+    "dependencies POST": 1,
+    "policy_version POST": 1,
+}
+"""PCE requests of `declare_policy()`'s first up, labels aside (`policy_requests`)."""
+POLICY_CHANGE_REQUESTS = {
+    "rule_set GET": 1,  # the shop rule set is read live, its one changed rule rewritten
+    "rule PUT": 1,
+    "rule_set DELETE": 1,  # the batch rule set is gone from the program ...
+    "pending GET": 2,
+    "dependencies POST": 2,
+    "policy_version POST": 2,  # ... its deletion is a version of its own
+}
+"""`declare_policy(port=8443, batch=False)` after the first up: two versions."""
+POLICY_DESTROY_REQUESTS = {
+    "rule_set DELETE": 1,
+    "ip_list DELETE": 1,
+    "pending GET": 2,
+    "dependencies POST": 2,
+    "policy_version POST": 2,  # each deletion ends provisioned
+}
+"""Destroy after the change: PolicyProvision itself costs nothing."""
+
+
+def policy_requests(counts: dict[str, int]) -> dict[str, int]:
+    """Request counts without the labels' (the Label provider's own figures)."""
+    return {kind: n for kind, n in counts.items() if not kind.startswith("label ")}
+
+
+def declare_policy(*, port: int = 443, batch: bool = True, cidr: str = "10.0.0.0/8") -> None:
+    """A project's segmentation: its labels, an egress IP list, a rule set allowing traffic
+    within the project, DNS and egress to the IP list (plus a second rule set with
+    `batch`), and the PolicyProvision that makes them active."""
+    app = Label("policy-app", key="app", value="shop")
+    env = Label("policy-env", key="env", value="prod")
+    egress = IpList("egress", name="e2e-egress", ip_ranges=[cidr], description="baseline")
+    tcp = {"providers": ["ams"], "consumers": ["ams"], "services": [{"proto": "tcp", "port": port}]}
+    dns = {
+        "providers": ["ams"],
+        "consumers": ["ams"],
+        "services": [{"proto": "udp", "port": 53}, {"proto": "tcp", "port": 53}],
+    }
+    out = {
+        "providers": [egress.href],
+        "consumers": ["ams"],
+        "services": [{"proto": "tcp", "port": 443}],
+    }
+    shop = RuleSet(
+        "shop-rules", name="e2e-shop", scopes=[[app.href, env.href]], rules=[tcp, dns, out]
+    )
+    objects: list[pulumi.Resource] = [egress, shop]
+    if batch:
+        objects.append(RuleSet("batch-rules", name="e2e-batch", scopes=[[app.href]], rules=[dns]))
+    provision = PolicyProvision("policy", objects=objects, description="e2e segmentation")
+    pulumi.export("policy_version", provision.version)
+    pulumi.export("shop_rule_set", shop.href)

@@ -1,0 +1,63 @@
+"""Rule sets, IP lists and PolicyProvision under the real Pulumi CLI, on the PCE emulator:
+up (one policy version), a no-op up with no PCE request, a change, destroy, and nothing
+of the stack left pending, while another user's draft stays pending and untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.illumio_program import (
+    POLICY_CHANGE_REQUESTS,
+    POLICY_DESTROY_REQUESTS,
+    POLICY_FIRST_UP_REQUESTS,
+    policy_requests,
+)
+from tests.pce_emulator import PceEmulator
+
+PROGRAM = Path(__file__).resolve().parent / "policy_program"
+
+
+def _pending_of_stack(emu: PceEmulator, foreign: str) -> dict[str, dict[str, str]]:
+    with emu.lock:
+        pending = emu.policy.pending_hrefs()
+    ours = {k: {h: t for h, t in v.items() if h != foreign} for k, v in pending.items()}
+    return {k: v for k, v in ours.items() if v}
+
+
+def test_up_no_op_change_destroy_under_the_real_engine(emu, make_stack) -> None:
+    with emu.lock:
+        foreign = emu.policy.create_object("rule_sets", {"name": "theirs", "scopes": []})
+    foreign_href = foreign.body["href"]
+    real = make_stack(emu, name="policy", program=PROGRAM)
+
+    preview = real.preview()
+    assert preview.requests == {}, "preview is offline"
+
+    first = real.up()
+    assert policy_requests(first.requests) == POLICY_FIRST_UP_REQUESTS
+    assert len(emu.policy.versions) == 1, "one policy version per up"
+    assert _pending_of_stack(emu, foreign_href) == {}
+    assert emu.policy.versions[0]["commit_message"].startswith(
+        "tenantguard tenantguard-e2e/policy: pulumi up provisions "
+    )
+    assert first.outputs["policy_version"].value == emu.policy.versions[0]["href"]
+
+    again = real.up()
+    assert again.requests == {}, f"a no-op up made PCE requests: {again.requests}"
+    assert set(again.summary) == {"same"}
+
+    real.configure(port="8443", batch="false")
+    change = real.up()
+    assert policy_requests(change.requests) == POLICY_CHANGE_REQUESTS
+    assert change.summary.get("update") == 2 and change.summary.get("delete") == 1
+    assert _pending_of_stack(emu, foreign_href) == {}
+    assert {o["name"] for o in emu.policy.active["rule_sets"].values()} == {"e2e-shop"}
+
+    gone = real.destroy()
+    assert policy_requests(gone.requests) == POLICY_DESTROY_REQUESTS
+    assert _pending_of_stack(emu, foreign_href) == {}
+    assert emu.policy.active["rule_sets"] == {}
+    assert set(emu.policy.draft["rule_sets"]) == {foreign_href}
+    assert emu.policy.update_type("rule_sets", foreign_href) == "create", "never provisioned"
+    assert all(foreign_href not in v["provisioned_hrefs"] for v in emu.policy.versions)
+    assert len(emu.policy.versions) == 5
