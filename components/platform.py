@@ -29,12 +29,11 @@ from components.targets import (
     secret_output,
 )
 from components.tenancy.models import (
-    FailureAction,
     PlatformPolicy,
-    PolicyApi,
     ProjectSpec,
     TenantSpec,
 )
+from components.tenancy.spec_base import FailureAction, PolicyApi
 from components.tenancy.tenant import Tenant, TenantArgs
 from components.tenancy.validation import (
     RESERVED_NAMESPACES,

@@ -13,18 +13,20 @@ from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 
 from components.tenancy.models import (
-    DNS1123_LABEL_RULE,
-    LABEL_KEY_RULE,
-    ROLE_TYPES,
     PlatformPolicy,
     PolicyRef,
     ProjectSpec,
-    ResourceAmounts,
     ServiceAccount,
     TenantSpec,
-    check_dns_label,
 )
 from components.tenancy.quantity import ALLOWED_FORM as QUANTITY_FORM
+from components.tenancy.spec_base import (
+    DNS1123_LABEL_RULE,
+    LABEL_KEY_RULE,
+    ROLE_TYPES,
+    ResourceAmounts,
+    check_dns_label,
+)
 from stacks.spec import PlatformSpec
 
 _TENANCY_ALLOWED: dict[tuple[type[BaseModel], str], str] = {

@@ -32,21 +32,21 @@ from components.illumio.kubelink_values import (
 )
 from components.kyverno.values import DEFAULT_CHART_VERSION
 from components.tenancy.models import (
+    PlatformPolicy,
+    PolicyRef,
+    TenantSpec,
+    project_namespace,
+)
+from components.tenancy.spec_base import (
     LABEL_KEY_RULE,
     Description,
     DnsLabel,
-    EnforcementMode,
     FailureAction,
     IllumioLabelMap,
-    PlatformPolicy,
     PolicyApi,
-    PolicyRef,
     SpecModel,
-    TenantSpec,
-    VisibilityLevel,
-    project_namespace,
 )
-from providers.illumio.limits import MAX_NAME
+from providers.illumio.limits import MAX_NAME, EnforcementMode, VisibilityLevel
 
 _VAULT_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 

@@ -26,9 +26,9 @@ from components.illumio.kubelink_values import (
 )
 from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
 from components.targets import ARGS_CONFIG, StrInput, VaultTarget, secret_output
-from components.tenancy.models import DnsLabel, EnforcementMode, VisibilityLevel
+from components.tenancy.spec_base import DnsLabel
 from providers.illumio import ContainerCluster, PairingKey, PairingProfile
-from providers.illumio.limits import MAX_NAME
+from providers.illumio.limits import MAX_NAME, EnforcementMode, VisibilityLevel
 
 TYPE_TOKEN = "tenantguard:index:ClusterOnboarding"
 MANAGED_BY_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}

@@ -8,7 +8,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.policies import render_set
-from components.tenancy.models import FailureAction, PolicyApi, PolicyRef
+from components.tenancy.models import PolicyRef
+from components.tenancy.spec_base import FailureAction, PolicyApi
 
 
 def policy_resources(

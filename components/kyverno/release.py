@@ -23,12 +23,11 @@ from components.kyverno.values import (
 from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
 from components.policies import validate_parameters
 from components.targets import ARGS_CONFIG
-from components.tenancy.models import (
+from components.tenancy.models import PlatformPolicy, PolicyRef
+from components.tenancy.spec_base import (
     DnsLabel,
     FailureAction,
-    PlatformPolicy,
     PolicyApi,
-    PolicyRef,
 )
 from components.tenancy.validation import Problem, TenancyValidationError, policy_problems
 

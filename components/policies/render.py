@@ -16,7 +16,11 @@ from typing import Any, get_args
 from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
 from components.policies.registry import get_template, validate_parameters
 from components.policies.template import PolicyBody, PolicyTemplate
-from components.tenancy.models import FailureAction, PolicyApi, check_dns_label
+from components.tenancy.spec_base import (
+    FailureAction,
+    PolicyApi,
+    check_dns_label,
+)
 
 TEMPLATE_LABEL = "tenantguard.io/policy-template"
 POD_CONTROLLERS: tuple[str, ...] = (

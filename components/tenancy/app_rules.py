@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from components.tenancy.app_models import AppSpec
 from components.tenancy.apps import (
     NAME_LABEL,
     VERSION_LABEL,
@@ -27,7 +28,6 @@ from components.tenancy.manifests import (
     project_policy_refs,
 )
 from components.tenancy.models import (
-    AppSpec,
     PlatformPolicy,
     PolicyRef,
     ProjectSpec,

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.managed_by import MANAGED_BY_LABEL
-from components.tenancy.models import AppSpec, ContainerDefaults, PlatformPolicy
+from components.tenancy.app_models import AppSpec
+from components.tenancy.models import ContainerDefaults, PlatformPolicy
 
 Manifest = dict[str, Any]
 

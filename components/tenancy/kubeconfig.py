@@ -65,11 +65,40 @@ def build_kubeconfig(
 
     `certificate_authority` is PEM or base64 PEM; `server` must be an https URL.
     """
+    if not token:
+        raise KubeconfigError(f"service account {user!r}: the token is empty")
+    return _kubeconfig(
+        cluster_name, server, certificate_authority, namespace, user, {"token": token}
+    )
+
+
+def build_tokenless_kubeconfig(
+    *,
+    cluster_name: str,
+    server: str,
+    certificate_authority: str,
+    namespace: str,
+    user: str,
+) -> str:
+    """A kubeconfig like `build_kubeconfig`'s whose user has no credential at all.
+
+    For a service account whose tokens expire: the token is minted when needed (Vault's
+    `<mount>/creds/<role>`) and handed to kubectl with `--token`.
+    """
+    return _kubeconfig(cluster_name, server, certificate_authority, namespace, user, {})
+
+
+def _kubeconfig(
+    cluster_name: str,
+    server: str,
+    certificate_authority: str,
+    namespace: str,
+    user: str,
+    credential: dict[str, str],
+) -> str:
     problem = server_problem(server)
     if problem is not None:
         raise KubeconfigError(f"cluster server {server!r} {problem}")
-    if not token:
-        raise KubeconfigError(f"service account {user!r}: the token is empty")
     context = f"{user}@{cluster_name}/{namespace}"
     config = {
         "apiVersion": "v1",
@@ -83,7 +112,7 @@ def build_kubeconfig(
                 },
             }
         ],
-        "users": [{"name": user, "user": {"token": token}}],
+        "users": [{"name": user, "user": credential}],
         "contexts": [
             {
                 "name": context,

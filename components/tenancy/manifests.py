@@ -16,7 +16,6 @@ from components.tenancy.models import (
     PlatformPolicy,
     PolicyRef,
     ProjectSpec,
-    PsaLevel,
     Quota,
     RbacRule,
     ServiceAccount,
@@ -28,6 +27,7 @@ from components.tenancy.network_policies import (
     ingress_controller_policies,
     network_policy_manifests,
 )
+from components.tenancy.spec_base import PsaLevel
 
 Manifest = dict[str, Any]
 

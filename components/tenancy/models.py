@@ -8,133 +8,33 @@ duplicate namespaces, role rules) live in `components.tenancy.validation`.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
-import annotated_types
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, Field, field_validator
 
-from components.tenancy.quantity import parse_quantity
-
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_LABEL_RULE = (
-    "a DNS-1123 label: at most 63 lowercase letters, digits and '-', "
-    "starting and ending with a letter or digit"
+from components.segmentation.models import (
+    SegmentationSpec,
 )
-GO_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$")
-
-ROLE_TYPES: tuple[str, ...] = ("view", "edit", "admin", "cluster-admin", "custom")
-PsaLevel = Literal["privileged", "baseline", "restricted"]
-EnforcementMode = Literal["idle", "visibility_only", "full"]
-VisibilityLevel = Literal[
-    "flow_full_detail", "flow_summary", "flow_drops", "flow_off", "enhanced_data_collection"
-]
-FailureAction = Literal["Audit", "Enforce"]
-PolicyApi = Literal["validatingpolicy", "clusterpolicy"]
-
-
-def check_dns_label(value: str) -> str:
-    """Return `value` if it is a DNS-1123 label, else raise ValueError naming the rule."""
-    if len(value) > 63 or not DNS1123_LABEL.match(value):
-        raise ValueError(f"{value!r} is not {DNS1123_LABEL_RULE}")
-    return value
-
-
-DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
-
-MAX_LABEL_KEY = 64
-MAX_LABEL_VALUE = 255
-MAX_DESCRIPTION = 4096
-"""The PCE's limits: label keys, label values, and description fields."""
-
-LABEL_KEY_RULE = f"an Illumio label key of 1 to {MAX_LABEL_KEY} characters, such as env or loc"
-LABEL_VALUE_RULE = (
-    f"an Illumio label value of 1 to {MAX_LABEL_VALUE} characters, without control "
-    "characters or leading or trailing spaces"
+from components.tenancy.app_models import (
+    AppSpec,
 )
-
-
-def _short(text: str) -> str:
-    """`text` as a message may show it: at most 40 characters."""
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
-def check_label_key(key: str) -> None:
-    """Raise ValueError unless `key` is a label key the PCE accepts."""
-    if not 1 <= len(key) <= MAX_LABEL_KEY:
-        raise ValueError(f"label key {_short(key)} is not {LABEL_KEY_RULE} ({len(key)} given)")
-
-
-def check_label_value(key: str, label: str) -> None:
-    """Raise ValueError unless `label` is a value the PCE accepts for label `key`."""
-    if not label:
-        raise ValueError(f"label {key!r} has an empty value; every label needs a value")
-    if (
-        len(label) > MAX_LABEL_VALUE
-        or label != label.strip()
-        or any(ord(c) < 32 or ord(c) == 127 for c in label)
-    ):
-        raise ValueError(
-            f"label {key!r} value {_short(label)} ({len(label)} characters) is not "
-            f"{LABEL_VALUE_RULE}"
-        )
-
-
-def check_label_map(value: dict[str, str]) -> dict[str, str]:
-    """Return `value` if every key is an Illumio label key and every value one the PCE takes."""
-    for key, label in value.items():
-        check_label_key(key)
-        check_label_value(key, label)
-    return value
-
-
-def check_label_choices(value: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Return `value` if every key is a label key and every listed value one the PCE takes."""
-    for key, labels in value.items():
-        check_label_key(key)
-        for label in labels:
-            check_label_value(key, label)
-    return value
-
-
-IllumioLabelMap = Annotated[dict[str, str], AfterValidator(check_label_map)]
-"""Illumio labels as key -> value (the tenant's, the platform's)."""
-
-IllumioLabelChoices = Annotated[dict[str, list[str]], AfterValidator(check_label_choices)]
-"""Illumio label restrictions as key -> the values pods may choose from."""
-
-Description = Annotated[str, annotated_types.MaxLen(MAX_DESCRIPTION)]
-"""Free text that reaches the PCE or an annotation: at most MAX_DESCRIPTION characters."""
-
-
-class SpecModel(BaseModel):
-    """Base: unknown keys are errors, camelCase aliases for YAML, snake_case names in Python."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        hide_input_in_errors=True,  # a spec value may be a URL with credentials: never echo it
-    )
-
-
-class ResourceAmounts(SpecModel):
-    """CPU and memory amounts as Kubernetes quantities."""
-
-    cpu: str | None = None
-    memory: str | None = None
-
-    @field_validator("cpu", "memory", mode="before")
-    @classmethod
-    def _quantity(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        if isinstance(value, bool):
-            raise ValueError("must be a quantity such as 500m, 2, 512Mi or 4Gi, not a boolean")
-        parse_quantity(value)
-        return str(value)
+from components.tenancy.durations import (
+    DEFAULT_MAX_TOKEN_DURATION,
+    MIN_TOKEN_DURATION,
+    check_max_token_duration,
+)
+from components.tenancy.spec_base import (
+    DNS1123_LABEL_RULE,
+    GO_DURATION,
+    Description,
+    DnsLabel,
+    IllumioLabelChoices,
+    IllumioLabelMap,
+    PsaLevel,
+    ResourceAmounts,
+    SpecModel,
+)
+from providers.illumio.limits import EnforcementMode, VisibilityLevel
 
 
 class Quota(SpecModel):
@@ -233,55 +133,21 @@ class PlatformPolicy(SpecModel):
         description="the namespace the ingress controller runs in; app NetworkPolicies admit "
         f"it to the app's port: {DNS1123_LABEL_RULE} (default {DEFAULT_INGRESS_NAMESPACE})",
     )
-
-
-class AppResources(SpecModel):
-    """An app container's requests and limits; each amount left out comes from the project's
-    `containerDefaults` (the LimitRange's defaults)."""
-
-    requests: ResourceAmounts = Field(default_factory=ResourceAmounts)
-    limits: ResourceAmounts = Field(default_factory=ResourceAmounts)
-
-
-class AppSpec(SpecModel):
-    """An app the platform deploys: a Deployment and a Service, and an Ingress with `host`.
-
-    Rules that need the project or the whole stack (image allowlist, quota, unique names
-    and hosts, labels the project's policies require) live in `components.tenancy.app_rules`.
-    """
-
-    name: DnsLabel
-    image: str = Field(
-        min_length=1,
-        description="an image with its registry host and a tag or digest, such as "
-        "registry.internal.example/team/api:1.4.2 (Docker Hub: docker.io/library/nginx:1.27)",
+    max_token_duration: Annotated[str, AfterValidator(check_max_token_duration)] = Field(
+        default=DEFAULT_MAX_TOKEN_DURATION,
+        description="the longest tokenDuration a service account may have: a duration of at "
+        f"least {MIN_TOKEN_DURATION}, such as 8760h (default {DEFAULT_MAX_TOKEN_DURATION})",
     )
-    host: str | None = Field(
-        default=None,
-        description="the DNS name the app's Ingress serves, such as api.dev.example.com "
-        "(no wildcard); unset: no Ingress",
-    )
-    port: int = Field(default=8080, ge=1, le=65535)
-    replicas: int = Field(default=1, ge=0)
-    path: str = Field(
-        default="/", description="the Ingress path prefix, starting with '/' (default /)"
-    )
-    tls_secret_name: DnsLabel | None = None
-    resources: AppResources = Field(default_factory=AppResources)
-    env: dict[str, str] = Field(
+    ingress_illumio_labels: IllumioLabelMap = Field(
         default_factory=dict,
-        description="a mapping of environment variable name to a plain, non-secret value",
+        description="a mapping of label key to value: the Illumio labels of the ingress "
+        "controller's workloads, which the PCE rules for apps with a host admit",
     )
-    labels: dict[str, str] = Field(
-        default_factory=dict,
-        description="a mapping of Kubernetes label key to value, added to the app's pods",
+    dns_cidrs: list[str] = Field(
+        default_factory=list,
+        description="a list of CIDR networks holding the cluster DNS, narrowing the PCE's DNS "
+        "rule (default: DNS ports to any address; the NetworkPolicy admits kube-dns only)",
     )
-    illumio_labels: dict[str, str] = Field(
-        default_factory=dict,
-        description="a mapping of a label key the project restricts (labelRestrictions) to "
-        "one of its values, set as the pods' com.illumio.<key> annotation",
-    )
-    run_as_user: int | None = Field(default=None, ge=1)
 
 
 class ProjectSpec(SpecModel):
@@ -298,6 +164,7 @@ class ProjectSpec(SpecModel):
     service_accounts: list[ServiceAccount] = Field(default_factory=list)
     policies: list[PolicyRef] = Field(default_factory=list)
     apps: list[AppSpec] = Field(default_factory=list)
+    segmentation: SegmentationSpec = Field(default_factory=SegmentationSpec)
 
 
 class TenantSpec(SpecModel):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.tenancy.app_models import AppSpec
 from components.tenancy.apps import selector_labels
-from components.tenancy.models import AppSpec
 
 Manifest = dict[str, Any]
 

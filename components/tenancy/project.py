@@ -9,33 +9,35 @@ project's apps (Deployment, Service, Ingress; see `components.tenancy.apps`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_vault as vault
 from pydantic import BaseModel, Field
 
 from components.illumio.labels import LabelRegistry
 from components.kyverno.policy_resources import policy_resources
 from components.policies import validate_parameters
 from components.targets import ARGS_CONFIG, ClusterEndpoint, IllumioTarget, VaultTarget
-from components.tenancy.kubeconfig import build_kubeconfig, token_from_secret_data
+from components.tenancy.account_kubeconfigs import account_kubeconfig
 from components.tenancy.manifests import (
     Manifest,
     project_manifests,
     project_policy_refs,
 )
 from components.tenancy.models import (
-    FailureAction,
     PlatformPolicy,
-    PolicyApi,
     ProjectSpec,
     TenantSpec,
     effective_quota,
     project_namespace,
+)
+from components.tenancy.spec_base import FailureAction, PolicyApi
+from components.tenancy.token_issuer import (
+    TokenIssuerTarget,
+    issuer_problems,
+    register_project_tokens,
 )
 from components.tenancy.validation import Problem, TenancyValidationError, validate_tenants
 from providers.illumio import ContainerWorkloadProfile
@@ -63,6 +65,8 @@ class ProjectPlacement(BaseModel):
     policy_api: PolicyApi = "validatingpolicy"
     failure_action: FailureAction = "Audit"
     psa_version: str = "latest"
+    token_issuer: TokenIssuerTarget | None = None
+    """Vault's Kubernetes secrets engine: required once an account has a tokenDuration."""
 
     def placement(self) -> dict[str, Any]:
         """The shared fields as keyword arguments, to build another ProjectPlacement from."""
@@ -100,6 +104,7 @@ def project_problems(
     cluster: ClusterEndpoint,
     platform_labels: Mapping[str, str],
     with_illumio: bool,
+    token_issuer: TokenIssuerTarget | None = None,
 ) -> list[Problem]:
     """Every problem with this project (and the platform policy), found before registering.
 
@@ -119,6 +124,7 @@ def project_problems(
         illumio_profiles=with_illumio,
     )
     problems += kubeconfig_problems(scoped, cluster)
+    problems += issuer_problems(scoped, token_issuer)
     return [
         p
         for p in problems
@@ -200,6 +206,7 @@ class Project(pulumi.ComponentResource):
             cluster=args.cluster,
             platform_labels=args.platform_labels,
             with_illumio=args.illumio is not None,
+            token_issuer=args.token_issuer,
         )
         if problems:
             raise TenancyValidationError(problems)
@@ -222,21 +229,27 @@ class Project(pulumi.ComponentResource):
         self.kubeconfigs = {}
         self.service_accounts: dict[str, pulumi.Resource] = {}
         self.token_secrets: dict[str, k8s.core.v1.Secret] = {}
+        timed: list[tuple[Any, pulumi.Resource]] = []
         for account in manifests.accounts:
             sa_name = account.account.name
             service_account = _k8s_resource(
                 f"{name}-sa-{sa_name}", account.service_account, in_namespace
             )
-            secret = _k8s_resource(
-                f"{name}-token-{sa_name}",
-                account.token_secret,
-                pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=[namespace, service_account],
-                    additional_secret_outputs=["data", "stringData"],
-                ),
-            )
-            assert isinstance(secret, k8s.core.v1.Secret)
+            secret = None
+            if account.token_secret is None:  # expiring tokens only, minted by Vault
+                timed.append((account.account, service_account))
+            else:
+                secret = _k8s_resource(
+                    f"{name}-token-{sa_name}",
+                    account.token_secret,
+                    pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[namespace, service_account],
+                        additional_secret_outputs=["data", "stringData"],
+                    ),
+                )
+                assert isinstance(secret, k8s.core.v1.Secret)
+                self.token_secrets[sa_name] = secret
             for manifest in account.rbac:
                 _k8s_resource(
                     f"{name}-{manifest['kind'].lower()}-{manifest['metadata']['name']}",
@@ -244,9 +257,28 @@ class Project(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self, depends_on=[namespace, service_account]),
                 )
             self.service_accounts[sa_name] = service_account
-            self.token_secrets[sa_name] = secret
-            self.kubeconfigs[sa_name] = self._kubeconfig(
-                name, args, namespace_name, sa_name, secret, account.account.token_duration
+            self.kubeconfigs[sa_name] = account_kubeconfig(
+                self,
+                name,
+                cluster=args.cluster,
+                vault_target=args.vault,
+                path=("tenants", tenant.name, project.name, sa_name),
+                namespace=namespace_name,
+                service_account=sa_name,
+                secret=secret,
+                token_duration=account.account.token_duration,
+                token_issuer=args.token_issuer,
+            )
+        self.token_roles = {}
+        if args.token_issuer is not None:
+            self.token_roles = register_project_tokens(
+                self,
+                name,
+                target=args.token_issuer,
+                namespace=namespace_name,
+                labels=manifests.namespace["metadata"]["labels"],
+                accounts=timed,
+                depends_on=[namespace],
             )
 
         guards: list[pulumi.Resource] = [namespace]
@@ -301,51 +333,6 @@ class Project(pulumi.ComponentResource):
                 "profile_href": self.profile_href,
             }
         )
-
-    def _kubeconfig(
-        self,
-        name: str,
-        args: ProjectArgs,
-        namespace: str,
-        service_account: str,
-        secret: k8s.core.v1.Secret,
-        token_duration: str | None,
-    ) -> pulumi.Output[str]:
-        """The account's kubeconfig (secret), stored in Vault when a target is given."""
-        token = pulumi.Output.secret(secret.data.apply(token_from_secret_data))
-        kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(args.cluster.server, args.cluster.certificate_authority, token).apply(
-                lambda parts: build_kubeconfig(
-                    cluster_name=args.cluster.name,
-                    server=parts[0],
-                    certificate_authority=parts[1],
-                    namespace=namespace,
-                    user=service_account,
-                    token=parts[2],
-                )
-            )
-        )
-        if args.vault is not None:
-            document: dict[str, Any] = {
-                "namespace": namespace,
-                "service_account": service_account,
-            }
-            if token_duration:
-                document["token_duration"] = token_duration
-            vault.kv.SecretV2(
-                f"{name}-vault-{service_account}",
-                mount=args.vault.mount,
-                name=args.vault.path(
-                    "tenants", args.tenant.name, args.project.name, service_account
-                ),
-                data_json=pulumi.Output.secret(
-                    kubeconfig.apply(lambda kc: json.dumps({**document, "kubeconfig": kc}))
-                ),
-                opts=pulumi.ResourceOptions(
-                    parent=self, additional_secret_outputs=["data", "data_json"]
-                ),
-            )
-        return kubeconfig
 
     def _profile(
         self,

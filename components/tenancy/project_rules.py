@@ -4,14 +4,14 @@ accounts' role types, and its container defaults."""
 from __future__ import annotations
 
 from components.tenancy.models import (
-    ROLE_TYPES,
     PlatformPolicy,
     ProjectSpec,
     Quota,
-    ResourceAmounts,
 )
+from components.tenancy.durations import token_duration_problem
 from components.tenancy.problems import Problem
 from components.tenancy.quantity import parse_quantity
+from components.tenancy.spec_base import ROLE_TYPES, ResourceAmounts
 
 
 def quota_problems(quota: Quota, ceiling: Quota, where: str, path: str) -> list[Problem]:
@@ -91,6 +91,10 @@ def service_account_problems(
                     f"{who}: rules and roleName apply only to role 'custom', not {account.role!r}",
                 )
             )
+        if account.token_duration is not None:
+            reason = token_duration_problem(account.token_duration, platform.max_token_duration)
+            if reason is not None:
+                problems.append(Problem(f"{at}.tokenDuration", f"{who}: {reason}"))
         if account.role == "cluster-admin" and not platform.allow_cluster_admin:
             problems.append(
                 Problem(
