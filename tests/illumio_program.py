@@ -23,11 +23,11 @@ PAIRING = "e2e-pairing"
 FIRST_UP_REQUESTS = {
     "cluster GET": 1,  # is the name taken?
     "cluster POST": 1,
-    "label GET": 4,  # each label is looked up first ...
-    "label POST": 3,  # ... and created unless it exists (env=prod does)
+    "label GET": 1,  # one read of every label (the operation's snapshot) ...
+    "label POST": 3,  # ... and each created unless it exists (env=prod does)
     "pairing_profile POST": 1,
     "pairing_key POST": 1,
-    "profile GET": 2,  # does Kubelink already have a profile for the namespace?
+    "profile GET": 1,  # one read of the cluster's profiles: has Kubelink made any?
     "profile POST": 2,
 }
 """PCE requests of a first up on an emulator where only env=prod exists."""

@@ -8,11 +8,13 @@ An existing cluster of the same name can only be adopted with its token
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio import snapshots
 from providers.illumio.limits import name_problem
 from providers.illumio.models import last_segment
 from providers.illumio.provider_base import (
@@ -210,10 +212,10 @@ class ContainerClusterProvider(IllumioProvider):
         """Delete the cluster; already gone (404) is success."""
         from providers.illumio.errors import PceNotFoundError
 
-        try:
-            provider_client().delete_container_cluster(id_)
-        except PceNotFoundError:
-            return
+        client = provider_client()
+        with contextlib.suppress(PceNotFoundError):
+            client.delete_container_cluster(id_)
+        snapshots.cluster_deleted(client, id_)
 
 
 class ContainerCluster(pulumi.dynamic.Resource, module="illumio", name="ContainerCluster"):

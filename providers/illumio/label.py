@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio import snapshots
 from providers.illumio.limits import label_key_problem, label_value_problem
 from providers.illumio.provider_base import (
     IllumioProvider,
@@ -35,9 +36,16 @@ def _label_outputs(record: LabelRecord, created: bool) -> dict[str, Any]:
     return {"href": record.href, "key": record.key, "value": record.value, "created": created}
 
 
-def _find(key: str, value: str) -> LabelRecord | None:
-    """The label with exactly this key and value, or None (one GET)."""
-    return next(iter(provider_client().find_labels(key, value)), None)
+def _find(key: str, value: str, *, fresh: bool = True) -> LabelRecord | None:
+    """The label with exactly this key and value, or None: one filtered GET when `fresh`,
+    else from this operation's label snapshot (one collection read for all labels)."""
+    client = provider_client()
+    snapshot = None if fresh else snapshots.labels(client)
+    if snapshot is not None:
+        found = snapshot.find(lambda r: r.key == key and r.value == value)
+    else:
+        found = client.find_labels(key, value)
+    return next(iter(found), None)
 
 
 class LabelProvider(IllumioProvider):
@@ -69,14 +77,16 @@ class LabelProvider(IllumioProvider):
         Looking up first is what makes `created` trustworthy: a POST whose answer is lost
         may have been refused as a duplicate, so finding the label afterwards proves it is
         ours only because it was absent just before. A 406 duplicate (another stack won a
-        race) means use the one that exists, not ours.
+        race) means use the one that exists, not ours. The first look is in this operation's
+        label snapshot (`snapshots`, which holds the labels this operation created too);
+        every look after a refusal or a lost answer is a fresh GET.
         """
         from providers.illumio.errors import PceConflictError, PceOutcomeUnknownError
 
         props = plain_props(props)
         key, value = str(props["key"]), str(props["value"])
         client = provider_client()
-        existing = _find(key, value)
+        existing = _find(key, value, fresh=False)
         if existing is not None:
             outs = _label_outputs(existing, created=False)
             return pulumi.dynamic.CreateResult(outs["href"], outs)
@@ -85,6 +95,7 @@ class LabelProvider(IllumioProvider):
         for _attempt in range(attempts):
             try:
                 record = client.create_label(key, value)
+                snapshots.created(client, "labels", record)
                 outs = _label_outputs(record, created=True)
                 return pulumi.dynamic.CreateResult(outs["href"], outs)
             except PceConflictError as error:
@@ -113,9 +124,16 @@ class LabelProvider(IllumioProvider):
         from providers.illumio.errors import PceNotFoundError
 
         props = plain_props(props)
-        try:
-            record = provider_client().get_label(id_)
-        except PceNotFoundError:
+        client = provider_client()
+        snapshot = snapshots.labels(client)
+        known, record = snapshot.lookup(id_) if snapshot is not None else (False, None)
+        if not known:
+            try:
+                record = client.get_label(id_)
+            except PceNotFoundError:
+                record = None
+            snapshots.reread(client, "labels", id_, record)
+        if record is None:
             return pulumi.dynamic.ReadResult("", {})
         return pulumi.dynamic.ReadResult(id_, _label_outputs(record, bool(props.get("created"))))
 
@@ -134,15 +152,18 @@ class LabelProvider(IllumioProvider):
         props = plain_props(props)
         if not props.get("created"):
             return
+        client = provider_client()
         try:
-            provider_client().delete_label(id_)
+            client.delete_label(id_)
         except PceNotFoundError:
-            return
+            pass
         except PceConflictError:
             warn(
                 f"label {props.get('key')}={props.get('value')} ({id_}) is still in use in the "
                 "PCE and was left in place; delete it there once nothing references it"
             )
+            return
+        snapshots.deleted(client, "labels", id_)
 
 
 class Label(pulumi.dynamic.Resource, module="illumio", name="Label"):

@@ -120,6 +120,11 @@ class ObjectCalls(CollectionReads):
         )
         return [r for r in records if r.key == key and (value is None or r.value == value)]
 
+    def list_labels(self) -> list[LabelRecord]:
+        """Every label of the org (one collection read; an async job above 500)."""
+        href = f"{self.org_href}/labels"
+        return self._models(LabelRecord, self.get_collection(href), href, LabelOperationError)
+
     def get_label(self, href: str) -> LabelRecord:
         _require(href, _LABEL_HREF, "a label href (/orgs/<id>/labels/<id>)")
         return self._model(LabelRecord, self.get(href), "GET", href, LabelOperationError)

@@ -7,6 +7,7 @@ secret. Changing the profile of a key mints a new key (replace).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio import snapshots
 from providers.illumio.limits import enforcement_problem, name_problem, visibility_problem
 from providers.illumio.profile_payload import normal_assign, pairing_label_refs
 from providers.illumio.provider_base import (
@@ -140,6 +142,7 @@ class PairingProfileProvider(IllumioProvider):
                     continue
                 # Names are not unique in the PCE: the one our POST just made is the newest.
                 record = max(found, key=lambda p: p.created_at or "")
+            snapshots.created(client, "pairing_profiles", record)
             return pulumi.dynamic.CreateResult(record.href, _profile_outputs(inputs, record.href))
         raise RuntimeError(
             f"pairing profile {inputs['name']!r}: the PCE never answered the create request "
@@ -148,12 +151,9 @@ class PairingProfileProvider(IllumioProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """The live profile, or an empty id when it is gone."""
-        from providers.illumio.errors import PceNotFoundError
-
         stored = plain_props(props)
-        try:
-            record = provider_client().get_pairing_profile(id_)
-        except PceNotFoundError:
+        record = _live_profile(id_)
+        if record is None:
             return pulumi.dynamic.ReadResult("", {})
         live_hrefs = sorted({ref.href for ref in record.labels})
         assign = {
@@ -175,17 +175,37 @@ class PairingProfileProvider(IllumioProvider):
     ) -> pulumi.dynamic.UpdateResult:
         """One PUT with every field; returns the full outputs."""
         inputs = pairing_profile_inputs(plain_props(news))
-        provider_client().update_pairing_profile(id_, pairing_profile_body(inputs))
+        client = provider_client()
+        client.update_pairing_profile(id_, pairing_profile_body(inputs))
+        snapshots.changed(client, "pairing_profiles", id_)
         return pulumi.dynamic.UpdateResult(_profile_outputs(inputs, id_))
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         """Delete the profile; already gone (404) is success."""
         from providers.illumio.errors import PceNotFoundError
 
-        try:
-            provider_client().delete_pairing_profile(id_)
-        except PceNotFoundError:
-            return
+        client = provider_client()
+        with contextlib.suppress(PceNotFoundError):
+            client.delete_pairing_profile(id_)
+        snapshots.deleted(client, "pairing_profiles", id_)
+
+
+def _live_profile(href: str) -> Any:
+    """The pairing profile as the PCE holds it, or None when it is gone: from this
+    operation's snapshot of the pairing profiles when there is one, else one GET."""
+    from providers.illumio.errors import PceNotFoundError
+
+    client = provider_client()
+    snapshot = snapshots.pairing_profiles(client)
+    known, record = snapshot.lookup(href) if snapshot is not None else (False, None)
+    if known:
+        return record
+    try:
+        record = client.get_pairing_profile(href)
+    except PceNotFoundError:
+        record = None
+    snapshots.reread(client, "pairing_profiles", href, record)
+    return record
 
 
 class PairingKeyProvider(IllumioProvider):
@@ -237,13 +257,9 @@ class PairingKeyProvider(IllumioProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """Keep the stored code while the profile exists; a deleted profile drops the key."""
-        from providers.illumio.errors import PceNotFoundError
-
         stored = plain_props(props)
         profile = str(stored.get("pairing_profile_href") or id_.split("/pairing_key/", 1)[0])
-        try:
-            provider_client().get_pairing_profile(profile)
-        except PceNotFoundError:
+        if _live_profile(profile) is None:
             return pulumi.dynamic.ReadResult("", {})
         outs = {"pairing_profile_href": profile, CODE: secret(stored.get(CODE))}
         return pulumi.dynamic.ReadResult(id_, outs)

@@ -20,6 +20,7 @@ from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from providers.illumio import snapshots
 from providers.illumio.settings import CONFIG_NAMESPACE, SOURCES, PceSettings
 
 if TYPE_CHECKING:
@@ -74,23 +75,33 @@ def create_attempts() -> int:
 
 
 def reset_provider_state() -> None:
-    """Forget config and clients (tests that call providers in-process use this)."""
+    """Forget config, clients and snapshots (tests that call providers in-process use this)."""
     with _lock:
         _config.clear()
         _clients.clear()
+    snapshots.end_operation()
 
 
 class IllumioProvider(ResourceProvider):
-    """Base of every Illumio dynamic provider: configure() only records settings."""
+    """Base of every Illumio dynamic provider: configure() records settings (no HTTP)."""
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Keep the `illumio:*` stack config; the client is built on first real operation."""
+        """Keep the `illumio:*` stack config; the client is built on first real operation.
+
+        The provider host calls this the first time it uses each provider class, in a
+        process the engine starts for one operation; it also opens that operation's
+        collection snapshots (`providers.illumio.snapshots`). The same config again (the
+        next class) keeps them; other config starts a new epoch.
+        """
         values: dict[str, Any] = {}
         for source in SOURCES:
             value = req.config.get(source.config_key)
             if value is not None:
                 values[source.config_key] = value
         set_provider_config(values)
+        with _lock:
+            fingerprint = hash(tuple(sorted(_config.items())))
+        snapshots.begin_operation(fingerprint)
 
 
 def warn(message: str) -> None:

@@ -8,12 +8,14 @@ is a PUT. Label mappings are marshalled by `profile_payload`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio import snapshots
 from providers.illumio.limits import enforcement_problem, name_problem, visibility_problem
 from providers.illumio.profile_payload import (
     check_label_mappings,
@@ -163,8 +165,18 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
         )
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        """Adopt the namespace's existing profile with one PUT, or POST a new one."""
-        from providers.illumio.errors import PceConflictError, PceOutcomeUnknownError
+        """Adopt the namespace's existing profile with one PUT, or POST a new one.
+
+        The first look is in the cluster's snapshot (one collection read per cluster and
+        operation); a refused duplicate or a POST whose outcome is unknown is followed by a
+        fresh lookup GET before anything else is sent, so Kubelink's profile (or the one our
+        lost POST made) is adopted and never duplicated.
+        """
+        from providers.illumio.errors import (
+            PceConflictError,
+            PceNotFoundError,
+            PceOutcomeUnknownError,
+        )
 
         inputs = normal_inputs(plain_props(props))
         cluster, namespace = str(inputs["container_cluster_href"]), str(inputs["namespace"])
@@ -172,10 +184,17 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
         client = provider_client()
         last_error: Exception | None = None
         attempts = create_attempts()
-        for _attempt in range(attempts):
-            existing = _find(cluster, namespace)
+        for attempt in range(attempts):
+            existing = _find(cluster, namespace, fresh=attempt > 0)
             if existing is not None:
-                client.update_workload_profile(existing.href, body)
+                try:
+                    client.update_workload_profile(existing.href, body)
+                except PceNotFoundError as error:
+                    # Deleted since it was read: look again (fresh) and create or adopt.
+                    snapshots.deleted(client, "profiles", existing.href)
+                    last_error = error
+                    continue
+                snapshots.changed(client, "profiles", existing.href)
                 outs = _outputs(inputs, existing.href, existing.linked)
                 return pulumi.dynamic.CreateResult(existing.href, outs)
             try:
@@ -184,6 +203,7 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
                 # Kubelink (or our own lost POST) made it meanwhile: look again and adopt.
                 last_error = error
                 continue
+            snapshots.created(client, "profiles", record)
             return pulumi.dynamic.CreateResult(
                 record.href, _outputs(inputs, record.href, record.linked)
             )
@@ -193,12 +213,20 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
         ) from last_error
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        """The live profile, or an empty id when it is gone."""
+        """The live profile, or an empty id when it is gone: from the cluster's snapshot when
+        there is one (`snapshots`), else (or for a profile changed since) one GET."""
         from providers.illumio.errors import PceNotFoundError
 
-        try:
-            record = provider_client().get_workload_profile(id_)
-        except PceNotFoundError:
+        client = provider_client()
+        snapshot = snapshots.profiles(client, snapshots.cluster_of(id_))
+        known, record = snapshot.lookup(id_) if snapshot is not None else (False, None)
+        if not known:
+            try:
+                record = client.get_workload_profile(id_)
+            except PceNotFoundError:
+                record = None
+            snapshots.reread(client, "profiles", id_, record)
+        if record is None:
             return pulumi.dynamic.ReadResult("", {})
         return pulumi.dynamic.ReadResult(id_, live_outputs(record))
 
@@ -208,22 +236,31 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
         """One PUT with the updatable fields; returns the full outputs."""
         old = plain_props(olds)
         inputs = normal_inputs(plain_props(news))
-        provider_client().update_workload_profile(id_, profile_body(inputs))
+        client = provider_client()
+        client.update_workload_profile(id_, profile_body(inputs))
+        snapshots.changed(client, "profiles", id_)
         return pulumi.dynamic.UpdateResult(_outputs(inputs, id_, old.get("linked")))
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         """Delete the profile; already gone (404) is success."""
         from providers.illumio.errors import PceNotFoundError
 
-        try:
-            provider_client().delete_workload_profile(id_)
-        except PceNotFoundError:
-            return
+        client = provider_client()
+        with contextlib.suppress(PceNotFoundError):
+            client.delete_workload_profile(id_)
+        snapshots.deleted(client, "profiles", id_)
 
 
-def _find(cluster_href: str, namespace: str) -> WorkloadProfileRecord | None:
-    """The cluster's profile for exactly this namespace, or None (one GET)."""
-    return next(iter(provider_client().list_workload_profiles(cluster_href, namespace)), None)
+def _find(cluster_href: str, namespace: str, *, fresh: bool) -> WorkloadProfileRecord | None:
+    """The cluster's profile for exactly this namespace, or None: from the cluster's snapshot
+    unless `fresh` (or there is none), else one filtered GET."""
+    client = provider_client()
+    snapshot = None if fresh else snapshots.profiles(client, cluster_href)
+    if snapshot is not None:
+        found = snapshot.find(lambda r: r.namespace == namespace)
+    else:
+        found = client.list_workload_profiles(cluster_href, namespace)
+    return next(iter(found), None)
 
 
 class ContainerWorkloadProfile(

@@ -156,9 +156,9 @@ def test_first_up_creates_exactly_the_objects_the_spec_implies(emu, engine, spec
         "cluster POST": 1,
         "pairing_profile POST": 1,
         "pairing_key POST": 1,
-        "label GET": 6,  # every label is looked up first ...
-        "label POST": 5,  # ... and created unless it exists (loc=lab does)
-        "profile GET": 2,
+        "label GET": 1,  # one read of every label ...
+        "label POST": 5,  # ... and each created unless it exists (loc=lab does)
+        "profile GET": 1,  # one read of the cluster's profiles (has Kubelink made any?)
         "profile POST": 2,
     }
     assert result.count("Create") == 11  # cluster, pairing profile + key, 6 labels, 2 profiles
@@ -182,9 +182,9 @@ def test_refresh_reads_back_what_up_stored_and_changes_nothing(emu, engine, spec
     engine.refresh()
     assert request_counts(emu) == {
         "cluster GET": 1,
-        "label GET": 6,
-        "pairing_profile GET": 2,
-        "profile GET": 2,
+        "label GET": 1,  # one collection read serves every label ...
+        "pairing_profile GET": 1,  # ... the pairing profile and the key ...
+        "profile GET": 1,  # ... and every workload profile of the cluster
     }
 
     emu.reset_counts()
@@ -211,8 +211,8 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     assert sorted(dynamic_created) == ["label-role-api", "platform-shop-api-profile"]
     assert all("shop-api" in s.name or s.name == "label-role-api" for s in added.changed())
     assert request_counts(emu) == {
-        "label GET": 1,  # role=api is new (role=web is shared with shop-web) ...
-        "label POST": 1,  # ... so it is looked up, then created
+        "label GET": 1,  # the labels are read: role=api is new (role=web is shared) ...
+        "label POST": 1,  # ... so it is created
         "profile GET": 1,
         "profile POST": 1,
     }

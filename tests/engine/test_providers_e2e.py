@@ -195,9 +195,9 @@ def test_refresh_reads_each_object_once_and_drops_what_is_gone(emu, engine) -> N
 
     assert request_counts(emu) == {
         "cluster GET": 1,
-        "label GET": 4,
-        "pairing_profile GET": 2,  # the profile, and the key checks its profile still exists
-        "profile GET": 2,
+        "label GET": 1,  # one collection read for the 4 labels ...
+        "pairing_profile GET": 1,  # ... one for the profile and the key that checks it ...
+        "profile GET": 1,  # ... and one for the cluster's workload profiles
     }
     assert engine.state.named("cluster").is_secret("container_cluster_token")
     assert_no_op(emu, engine, IllumioStack())

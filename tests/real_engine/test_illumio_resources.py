@@ -123,9 +123,9 @@ def test_refresh_reads_each_object_once_and_forgets_what_was_deleted(real, emu) 
     refresh = real.refresh()
     assert refresh.requests == {
         "cluster GET": 1,
-        "label GET": 4,
-        "pairing_profile GET": 2,  # the profile, and the key checks its profile still exists
-        "profile GET": 2,
+        "label GET": 1,  # one collection read for the 4 labels ...
+        "pairing_profile GET": 1,  # ... one for the profile and the key that checks it ...
+        "profile GET": 1,  # ... and one for the cluster's workload profiles
     }
     assert set(refresh.summary) == {"same"}
     assert_no_op(real)

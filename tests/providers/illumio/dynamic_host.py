@@ -114,6 +114,12 @@ class DynamicHost:
             p for p in (str(REPO_ROOT), base.get("PYTHONPATH", "")) if p
         )
         base["PULUMI_PROJECT"] = PROJECT
+        self._env = base
+        self._config: dict[str, Any] | None = None
+        self._start()
+
+    def _start(self) -> None:
+        base = self._env
         self._stderr = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the host
             prefix="dynamic-host-", suffix=".log"
         )
@@ -160,6 +166,14 @@ class DynamicHost:
         self.stop()
         self._stderr.close()
 
+    def next_operation(self) -> None:
+        """What the engine does for its next operation: a new provider process, configured
+        with the same stack config, so nothing one operation cached reaches the next."""
+        self.close()
+        self._start()
+        if self._config is not None:
+            self.configure(self._config)
+
     # ----------------------------------------------------------------- engine calls
     def call(self, method: str, request: Any) -> Any:
         """One gRPC call to the host; a failure becomes HostCallError naming the method."""
@@ -182,6 +196,7 @@ class DynamicHost:
             acceptResources=True,
         )
         response = self.call("Configure", request)
+        self._config = dict(config)
         self.accept_secrets = response.acceptSecrets
         return response
 

@@ -40,12 +40,14 @@ def test_lifecycle_counts_requests(emu, host: DynamicHost, pce) -> None:
     # The only "update" a label has is another value: a replacement (create new, delete old).
     diff = host.check_and_diff(PROVIDER, state, {"key": "env", "value": "qa"})
     assert changes(diff) == "some" and list(diff.replaces) == ["value"]
+    host.next_operation()  # the `pulumi up` that replaces it: a new provider process
     emu.reset_counts()
     replacement = host.create(PROVIDER, {"key": "env", "value": "qa"}, name="res")
     host.delete(state)
     assert emu.count() == 3 and emu.count("POST") == 1 and emu.count("DELETE") == 1
     assert state.id not in emu.labels and replacement.id in emu.labels
 
+    host.next_operation()  # `pulumi refresh`: a new provider process
     emu.reset_counts()
     refreshed = host.read(replacement)
     assert refreshed is not None and refreshed.plain_outputs == replacement.plain_outputs
@@ -57,6 +59,7 @@ def test_lifecycle_counts_requests(emu, host: DynamicHost, pce) -> None:
     assert emu.count() == 0
 
     pce.delete_label(replacement.id)  # out of band
+    host.next_operation()  # the `pulumi refresh` that finds it
     emu.reset_counts()
     assert host.read(refreshed) is None
     assert emu.count() == 1

@@ -43,6 +43,7 @@ def test_profile_lifecycle_counts_requests(emu, host: DynamicHost, pce) -> None:
     live = emu.pairing_profiles[state.id]
     assert live["enforcement_mode"] == "full" and live["labels"] == [{"href": env}]
 
+    host.next_operation()  # `pulumi refresh`: a new provider process
     emu.reset_counts()
     refreshed = host.read(state)
     assert refreshed is not None and emu.count() == 1
@@ -52,10 +53,12 @@ def test_profile_lifecycle_counts_requests(emu, host: DynamicHost, pce) -> None:
     assert emu.count() == 0
 
     pce.update_pairing_profile(state.id, {"labels": [{"href": loc}]})  # drift
+    host.next_operation()  # the `pulumi refresh` that finds it
     drifted = host.read(refreshed)
     assert changes(host.check_and_diff(PROFILE, drifted, updated)) == "some"
 
     pce.delete_pairing_profile(state.id)  # out of band
+    host.next_operation()  # the `pulumi refresh` that finds it
     emu.reset_counts()
     assert host.read(drifted) is None and emu.count() == 1
 
@@ -84,6 +87,7 @@ def test_key_lifecycle_keeps_the_secret_code(emu, host, pce) -> None:
     assert changes(host.check_and_diff(KEY, state, {"pairing_profile_href": profile})) == "none"
     assert emu.count() == 0
 
+    host.next_operation()  # `pulumi refresh`: a new provider process
     emu.reset_counts()
     refreshed = host.read(state)
     assert refreshed is not None and emu.count() == 1
@@ -106,6 +110,7 @@ def test_key_lifecycle_keeps_the_secret_code(emu, host, pce) -> None:
     assert again.plain_outputs[CODE] != replacement.plain_outputs[CODE]
 
     pce.delete_pairing_profile(other)  # out of band: the key goes with its profile
+    host.next_operation()  # the `pulumi refresh` that finds it
     emu.reset_counts()
     assert host.read(again) is None and emu.count() == 1
 

@@ -97,6 +97,7 @@ def test_lifecycle_counts_requests(emu, host: DynamicHost, pce, cluster, labels)
     assert state.plain_outputs["enforcement_mode"] == "full"
     assert state.plain_outputs["label_restrictions"] == {"role": []}
 
+    host.next_operation()  # `pulumi refresh`: a new provider process
     emu.reset_counts()
     refreshed = host.read(state)
     assert refreshed is not None
@@ -107,6 +108,7 @@ def test_lifecycle_counts_requests(emu, host: DynamicHost, pce, cluster, labels)
     assert emu.count() == 0
 
     pce.delete_workload_profile(state.id)  # out of band
+    host.next_operation()  # the `pulumi refresh` that finds it
     emu.reset_counts()
     assert host.read(refreshed) is None
     assert emu.count() == 1
@@ -137,6 +139,7 @@ def test_drift_found_by_refresh_is_corrected_by_update(emu, host, pce, cluster, 
     inputs = _inputs(cluster, labels)
     state = host.create(PROVIDER, inputs)
     pce.update_workload_profile(state.id, {"enforcement_mode": "full", "labels": []})
+    host.next_operation()  # the `pulumi refresh` that finds it
     refreshed = host.read(state)
     assert refreshed.plain_outputs["enforcement_mode"] == "full"
     assert refreshed.plain_outputs["assign_labels"] == {}
