@@ -38,6 +38,7 @@ class SlidingWindowLimiter:
         self._clock = clock
         self._sleep = sleep
         self._grants: deque[float] = deque()
+        self._paused_until = float("-inf")
         self._lock = threading.Lock()
 
     @property
@@ -53,6 +54,12 @@ class SlidingWindowLimiter:
         with self._lock:
             self._limit = max(1, min(self._limit, limit))
 
+    def pause(self, seconds: float) -> None:
+        """Grant nothing for `seconds` (the PCE answered 429 with Retry-After): every thread
+        sharing the key waits, not only the one that was refused."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + max(seconds, 0.0))
+
     def acquire(self) -> float:
         """Block until a request may be sent; return the time it was granted (clock units)."""
         while True:
@@ -61,10 +68,13 @@ class SlidingWindowLimiter:
                 horizon = now - self._window
                 while self._grants and self._grants[0] <= horizon:
                     self._grants.popleft()
-                if len(self._grants) < self._limit:
+                if now < self._paused_until:
+                    wait = self._paused_until - now
+                elif len(self._grants) < self._limit:
                     self._grants.append(now)
                     return now
-                wait = self._grants[0] + self._window - now
+                else:
+                    wait = self._grants[0] + self._window - now
             self._sleep(max(wait, 0.001))
 
 

@@ -218,6 +218,9 @@ class PceTransport:
                     )
                 maybe_applied = maybe_applied or failure is Failure.UNKNOWN
                 wait = self._backoff.wait(attempt, retry_after)
+                if status == 429 and retry_after is not None:
+                    # The key's budget is spent: hold every thread of the process, not just this.
+                    self._limiter.pause(wait)
                 log.warning(
                     "%s %s -> %d (Request-ID %s); retry %d/%d in %.2fs%s",
                     method, where, status, rid, attempt + 1, retries, wait,
