@@ -35,6 +35,7 @@ from components.tenancy.models import (
 )
 from components.tenancy.spec_base import FailureAction, PolicyApi
 from components.tenancy.tenant import Tenant, TenantArgs
+from components.tenancy.token_issuer import platform_mount_problems, platform_token_issuer
 from components.tenancy.validation import (
     RESERVED_NAMESPACES,
     Problem,
@@ -110,6 +111,9 @@ class PlatformArgs(BaseModel):
     """None: the Vault provider's own default (VAULT_TOKEN or the token helper)."""
     vault_skip_child_token: bool | None = None
     psa_version: str = Field(default="latest", min_length=1)
+    kubernetes_mount: str | None = None
+    """Where Vault's Kubernetes secrets engine (expiring tokens) is mounted, if any account has
+    a tokenDuration; None: `kubernetes-<cluster.name>`."""
 
 
 def platform_arg_problems(args: PlatformArgs) -> list[Problem]:
@@ -131,6 +135,9 @@ def platform_arg_problems(args: PlatformArgs) -> list[Problem]:
     )
     if args.kyverno is not None:
         problems += kyverno_problems(args.kyverno)
+    problems += platform_mount_problems(
+        args.tenants, args.cluster.name, args.kubernetes_mount, "kubernetes_mount"
+    )
     return problems
 
 
@@ -214,6 +221,14 @@ class Platform(pulumi.ComponentResource):
             container_cluster_href=self.onboarding.cluster_href,
             label_registry=self.label_registry,
         )
+        self.token_issuer = platform_token_issuer(
+            f"{name}-token-issuer",
+            args.tenants,
+            cluster=args.cluster,
+            mount=args.kubernetes_mount,
+            max_token_duration=args.platform.max_token_duration,
+            opts=children,
+        )
         self.tenants = {}
         for tenant in args.tenants:
             self.tenants[tenant.name] = Tenant(
@@ -229,6 +244,7 @@ class Platform(pulumi.ComponentResource):
                     policy_api=args.policy_api,
                     failure_action=args.failure_action,
                     psa_version=args.psa_version,
+                    token_issuer=self.token_issuer.target if self.token_issuer else None,
                 ),
                 opts=children,
             )

@@ -118,9 +118,9 @@ def token_secret_manifest(
 ) -> Manifest:
     """A `kubernetes.io/service-account-token` Secret the token controller fills in.
 
-    Such tokens do not expire. `token_duration`, when set, is recorded as the
-    `tenantguard.io/token-duration` annotation (the rotation interval the platform
-    promises), not enforced by Kubernetes.
+    Such tokens do not expire, so `project_manifests` builds one only for an account
+    without a `tokenDuration`; an account with one gets expiring tokens from Vault
+    (`components.tenancy.token_issuer`) and no Secret at all.
     """
     annotations = {SERVICE_ACCOUNT_NAME_ANNOTATION: account.name}
     if account.token_duration:
@@ -278,7 +278,8 @@ class AccountManifests:
 
     account: ServiceAccount
     service_account: Manifest
-    token_secret: Manifest
+    token_secret: Manifest | None
+    """None for an account with a tokenDuration: Vault mints its expiring tokens."""
     rbac: list[Manifest]
 
 
@@ -297,7 +298,10 @@ class ProjectManifests:
         """Every manifest, namespace first, the apps last."""
         out = [self.namespace]
         for account in self.accounts:
-            out += [account.service_account, account.token_secret, *account.rbac]
+            out.append(account.service_account)
+            if account.token_secret is not None:
+                out.append(account.token_secret)
+            out += account.rbac
         if self.resource_quota is not None:
             out.append(self.resource_quota)
         if self.limit_range is not None:
@@ -327,7 +331,11 @@ def project_manifests(
         AccountManifests(
             account=account,
             service_account=service_account_manifest(namespace, account, labels),
-            token_secret=token_secret_manifest(namespace, account, labels),
+            token_secret=(
+                None
+                if account.token_duration
+                else token_secret_manifest(namespace, account, labels)
+            ),
             rbac=rbac_manifests(namespace, account, labels),
         )
         for account in project.service_accounts

@@ -1,6 +1,7 @@
 """components.Project: one tenant project as a namespace that is safe by default.
 
-Namespace with PSA labels, service accounts with RBAC and token Secrets, quota and
+Namespace with PSA labels, service accounts with RBAC and token Secrets (or, with a
+`tokenDuration`, Vault roles that mint expiring tokens), quota and
 container defaults, default-deny NetworkPolicies with DNS/namespace/egress-baseline
 allowances, namespaced Kyverno policies, the Illumio workload profile, one
 kubeconfig per service account (a secret output, also stored in Vault KV v2), and the
@@ -182,13 +183,12 @@ class Project(pulumi.ComponentResource):
     Outputs: `namespace`, `kubeconfigs` (service account -> kubeconfig, each secret),
     `profile_href` (None without an Illumio target).
 
-    Service-account tokens come from `kubernetes.io/service-account-token` Secrets,
-    which never expire. A `tokenDuration` is therefore a promise, not a mechanism: it
-    is recorded on the ServiceAccount and Secret (`tenantguard.io/token-duration`) and
-    in Vault beside the kubeconfig, for the rotation job that enforces it. Rotating a
-    token means replacing its Secret (`pulumi up --replace <secret urn>`). Bounded
-    tokens (TokenRequest) cannot be held as Pulumi state without minting a new token
-    on every run, which would break `pulumi up` idempotence.
+    An account without a `tokenDuration` gets a `kubernetes.io/service-account-token`
+    Secret, whose token never expires, and that token in its kubeconfig. An account with
+    one gets no such Secret: Vault's Kubernetes secrets engine (`token_issuer`, see
+    `components.tenancy.token_issuer`) mints TokenRequest tokens that expire, and its
+    kubeconfig carries no token. No token is minted at deploy time, so `pulumi up`
+    stays idempotent.
     """
 
     namespace: pulumi.Output[str]

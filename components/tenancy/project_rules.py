@@ -3,12 +3,12 @@ accounts' role types, and its container defaults."""
 
 from __future__ import annotations
 
+from components.tenancy.durations import token_duration_problem
 from components.tenancy.models import (
     PlatformPolicy,
     ProjectSpec,
     Quota,
 )
-from components.tenancy.durations import token_duration_problem
 from components.tenancy.problems import Problem
 from components.tenancy.quantity import parse_quantity
 from components.tenancy.spec_base import ROLE_TYPES, ResourceAmounts

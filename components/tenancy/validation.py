@@ -26,7 +26,15 @@ from components.tenancy.project_rules import (
 )
 
 RESERVED_NAMESPACES: frozenset[str] = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", "illumio-system", "kyverno"}
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "illumio-system",
+        "kyverno",
+        "tenantguard-system",  # the token issuer's (components.tenancy.token_issuer)
+    }
 )
 REGISTRY_PARAMETER_POLICIES: frozenset[str] = frozenset({"restrict-image-registries"})
 

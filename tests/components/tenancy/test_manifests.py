@@ -7,6 +7,7 @@ import pytest
 from components.tenancy.manifests import (
     PROJECT_LABEL,
     TENANT_LABEL,
+    network_policy_manifests,
     project_manifests,
     project_policy_refs,
     rbac_manifests,
@@ -20,7 +21,6 @@ from components.tenancy.models import (
     TenantSpec,
     effective_quota,
 )
-from components.tenancy.network_policies import network_policy_manifests
 from tests.components.k8s_schema import validate_manifest, validate_manifests
 
 PLATFORM = PlatformPolicy(

@@ -130,9 +130,7 @@ def test_graph_types_and_names(recording: Recording):
     }
     assert policies == {
         "acme-shop-policy-disallow-latest-tag",
-        "acme-shop-policy-disallow-latest-tag-ephemeral",
         "acme-shop-policy-restrict-image-registries",
-        "acme-shop-policy-restrict-image-registries-ephemeral",
     }
     assert not recording.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
 
@@ -177,7 +175,7 @@ def test_every_kubernetes_object_is_valid_for_the_pinned_version(recording: Reco
 
 def test_every_policy_is_valid_for_the_kyverno_crds_and_is_namespaced(recording: Recording):
     policies = [r for r in recording.resources if "kyverno.io" in r.type]
-    assert len(policies) == 4  # two policies, each with its kubectl debug companion
+    assert len(policies) == 2
     for policy in policies:
         validate_kyverno(manifest_of(policy))
         assert policy.inputs["metadata"]["namespace"] == "acme-shop"
