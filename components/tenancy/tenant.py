@@ -14,6 +14,7 @@ from components.policies import validate_parameters
 from components.targets import IllumioTarget
 from components.tenancy.models import TenantSpec
 from components.tenancy.project import Project, ProjectArgs, ProjectPlacement, kubeconfig_problems
+from components.tenancy.token_issuer import issuer_problems
 from components.tenancy.validation import TenancyValidationError, validate_tenants
 
 TYPE_TOKEN = "tenantguard:index:Tenant"
@@ -46,6 +47,7 @@ class Tenant(pulumi.ComponentResource):
             illumio_profiles=args.illumio is not None,
         )
         problems += kubeconfig_problems(args.tenant, args.cluster)
+        problems += issuer_problems(args.tenant, args.token_issuer)
         if problems:
             raise TenancyValidationError(problems)
         super().__init__(TYPE_TOKEN, name, None, opts)

@@ -7,7 +7,6 @@ import pytest
 from components.tenancy.manifests import (
     PROJECT_LABEL,
     TENANT_LABEL,
-    network_policy_manifests,
     project_manifests,
     project_policy_refs,
     rbac_manifests,
@@ -21,6 +20,7 @@ from components.tenancy.models import (
     TenantSpec,
     effective_quota,
 )
+from components.tenancy.network_policies import network_policy_manifests
 from tests.components.k8s_schema import validate_manifest, validate_manifests
 
 PLATFORM = PlatformPolicy(
@@ -166,16 +166,22 @@ def test_unbuildable_role_is_refused():
         _bindings({"name": "b", "role": "custom"})
 
 
-def test_token_secret_names_its_account_and_records_the_duration():
-    accounts = {a.account.name: a for a in _manifests(_project()).accounts}
-    secret = accounts["deployer"].token_secret
+def test_token_secret_names_its_account_and_an_expiring_account_gets_none():
+    manifests = _manifests(_project())
+    accounts = {a.account.name: a for a in manifests.accounts}
+    secret = accounts["reader"].token_secret
+    assert secret is not None
     assert secret["type"] == "kubernetes.io/service-account-token"
-    assert secret["metadata"]["annotations"]["kubernetes.io/service-account.name"] == "deployer"
-    assert secret["metadata"]["annotations"]["tenantguard.io/token-duration"] == "168h"
-    assert (
-        "tenantguard.io/token-duration"
-        not in accounts["reader"].token_secret["metadata"]["annotations"]
-    )
+    assert secret["metadata"]["annotations"] == {"kubernetes.io/service-account.name": "reader"}
+    # deployer has tokenDuration 168h: Vault mints its tokens, it has no long-lived Secret
+    assert accounts["deployer"].token_secret is None
+    assert not [
+        m
+        for m in manifests.all()
+        if m["kind"] == "Secret" and m["metadata"]["name"] == "deployer-token"
+    ]
+    annotations = accounts["deployer"].service_account["metadata"]["annotations"]
+    assert annotations["tenantguard.io/token-duration"] == "168h"
     assert accounts["reader"].service_account["automountServiceAccountToken"] is False
 
 

@@ -20,6 +20,7 @@ from components.tenancy.project import (
     ProjectArgs,
     VaultTarget,
 )
+from components.tenancy.token_issuer import TokenIssuerTarget
 from components.tenancy.validation import TenancyValidationError
 from tests.components.k8s_schema import validate_manifest
 from tests.components.kyverno_schema import validate_kyverno
@@ -37,6 +38,7 @@ from tests.components.mocked import (
     run,
 )
 from tests.components.mocked import refused as refused_by
+from tests.components.tenancy.test_token_issuer import VAULT_ROLE_TYPE
 from tests.pulumi_mocks import Recording
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -72,6 +74,7 @@ def args(**overrides: Any) -> ProjectArgs:
         "platform_labels": {"env": "prod", "loc": "eu"},
         "illumio": IllumioTarget(container_cluster_href=CLUSTER_HREF),
         "vault": VaultTarget(mount="secret", path_prefix="/platform/"),
+        "token_issuer": TokenIssuerTarget(mount="kubernetes-prod"),
     }
     values.update(overrides)
     return ProjectArgs(**values)
@@ -104,8 +107,7 @@ def test_graph_types_and_names(recording: Recording):
         ("kubernetes:core/v1:Namespace", "acme-shop-namespace"),
         ("kubernetes:core/v1:ServiceAccount", "acme-shop-sa-deployer"),
         ("kubernetes:core/v1:ServiceAccount", "acme-shop-sa-reader"),
-        (SECRET_TYPE, "acme-shop-token-deployer"),
-        (SECRET_TYPE, "acme-shop-token-reader"),
+        (SECRET_TYPE, "acme-shop-token-reader"),  # deployer's tokens expire: no Secret
         (
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
             "acme-shop-rolebinding-deployer-edit",
@@ -123,14 +125,20 @@ def test_graph_types_and_names(recording: Recording):
         (PROFILE_TYPE, "acme-shop-profile"),
         (VAULT_TYPE, "acme-shop-vault-deployer"),
         (VAULT_TYPE, "acme-shop-vault-reader"),
+        ("kubernetes:rbac.authorization.k8s.io/v1:Role", "acme-shop-tokenissuer-role"),
+        ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "acme-shop-tokenissuer-binding"),
+        (VAULT_ROLE_TYPE, "acme-shop-vaultrole-deployer"),
     }
     assert expected <= names
+    assert (SECRET_TYPE, "acme-shop-token-deployer") not in names
     policies = {
         r.name for r in recording.resources if r.type.startswith("kubernetes:policies.kyverno.io")
     }
     assert policies == {
         "acme-shop-policy-disallow-latest-tag",
+        "acme-shop-policy-disallow-latest-tag-ephemeral",
         "acme-shop-policy-restrict-image-registries",
+        "acme-shop-policy-restrict-image-registries-ephemeral",
     }
     assert not recording.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
 
@@ -155,12 +163,11 @@ def test_everything_in_the_namespace_waits_for_it(recording: Recording):
 
 
 def test_token_secret_waits_for_its_service_account_and_is_kept_secret(recording: Recording):
-    secret = recording.named("acme-shop-token-deployer")
-    assert recording.named("acme-shop-sa-deployer").urn in secret.dependencies
+    secret = recording.named("acme-shop-token-reader")
+    assert recording.named("acme-shop-sa-reader").urn in secret.dependencies
     assert "data" in secret.additional_secret_outputs
     assert secret.inputs["metadata"]["annotations"] == {
-        "kubernetes.io/service-account.name": "deployer",
-        "tenantguard.io/token-duration": "168h",
+        "kubernetes.io/service-account.name": "reader",
     }
 
 
@@ -170,12 +177,14 @@ def test_every_kubernetes_object_is_valid_for_the_pinned_version(recording: Reco
         if resource.type.startswith("kubernetes:") and "kyverno.io" not in resource.type:
             validate_manifest(manifest_of(resource))
             checked += 1
-    assert checked == 13  # namespace, 2 SAs, 2 tokens, 2 bindings, quota, limits, 4 netpols
+    # namespace, 2 SAs, 1 token (deployer's expire), 2 bindings, quota, limits, 4 netpols,
+    # the token issuer's Role and RoleBinding
+    assert checked == 14
 
 
 def test_every_policy_is_valid_for_the_kyverno_crds_and_is_namespaced(recording: Recording):
     policies = [r for r in recording.resources if "kyverno.io" in r.type]
-    assert len(policies) == 2
+    assert len(policies) == 4  # two policies, each with its kubectl debug companion
     for policy in policies:
         validate_kyverno(manifest_of(policy))
         assert policy.inputs["metadata"]["namespace"] == "acme-shop"
@@ -245,7 +254,9 @@ def test_kubeconfigs_are_secret_and_carry_server_ca_token_namespace_and_user(rec
         assert cluster["cluster"]["server"] == SERVER
         ca = base64.b64decode(cluster["cluster"]["certificate-authority-data"]).decode()
         assert ca.strip() == PEM
-        assert user == {"name": account, "user": {"token": fake_token("acme-shop", account)}}
+        # deployer's tokens expire: its kubeconfig has none, Vault mints them
+        token = {} if account == "deployer" else {"token": fake_token("acme-shop", account)}
+        assert user == {"name": account, "user": token}
         assert context["context"] == {"cluster": "prod", "user": account, "namespace": "acme-shop"}
 
 
@@ -270,10 +281,13 @@ def test_kubeconfigs_are_stored_in_vault_as_secret_inputs(recording: Recording):
     assert document["namespace"] == "acme-shop"
     assert document["service_account"] == "deployer"
     assert document["token_duration"] == "168h"
-    assert fake_token("acme-shop", "deployer") in document["kubeconfig"]
-    assert "token_duration" not in json.loads(
-        stored["acme-shop-vault-reader"].inputs["dataJson"]["value"]
-    )
+    assert document["vault_role"] == "acme-shop.deployer"
+    assert document["creds_path"] == "kubernetes-prod/creds/acme-shop.deployer"
+    assert yaml.safe_load(document["kubeconfig"])["users"] == [{"name": "deployer", "user": {}}]
+    assert "token" not in document["kubeconfig"]
+    reader = json.loads(stored["acme-shop-vault-reader"].inputs["dataJson"]["value"])
+    assert "token_duration" not in reader and "creds_path" not in reader
+    assert fake_token("acme-shop", "reader") in reader["kubeconfig"]
 
 
 def test_no_vault_target_means_no_vault_secret_but_kubeconfigs_still_exported():
@@ -312,7 +326,7 @@ def test_profile_depends_on_each_of_its_labels(recording: Recording):
     profile = recording.named("acme-shop-profile")
     labels = recording.of_type(LABEL_TYPE)
     assert {(r.inputs["key"], r.inputs["value"]) for r in labels} == {
-        ("app", "acme"),
+        ("app", "acme-shop"),
         ("role", "web"),
         ("env", "prod"),
         ("loc", "eu"),
