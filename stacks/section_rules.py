@@ -13,6 +13,7 @@ from components.illumio.kubelink_values import (
     RESERVED_VALUES,
     reserved_value_source,
 )
+from components.tenancy.token_manifests import platform_mount_problems
 from components.tenancy.validation import (
     RESERVED_NAMESPACES,
     PolicyChecker,
@@ -104,6 +105,23 @@ def _kyverno_problems(spec: PlatformSpec) -> list[Problem]:
     return problems
 
 
+def _vault_problems(spec: PlatformSpec) -> list[Problem]:
+    """The Kubernetes secrets engine's mount (needed once an account has a tokenDuration)."""
+    mount = spec.vault.kubernetes_mount
+    problems = platform_mount_problems(
+        spec.tenants, spec.cluster.name, mount, "vault.kubernetesMount"
+    )
+    if mount is not None and mount == spec.vault.mount:
+        problems.append(
+            Problem(
+                "vault.kubernetesMount",
+                f"{mount!r} is the KV v2 mount (vault.mount); allowed: a mount of its own, "
+                f"such as kubernetes-{spec.cluster.name}",
+            )
+        )
+    return problems
+
+
 def section_problems(spec: PlatformSpec, *, check_policy: PolicyChecker | None) -> list[Problem]:
     """Every problem that spans sections, in spec order; empty when the spec is coherent.
 
@@ -114,6 +132,7 @@ def section_problems(spec: PlatformSpec, *, check_policy: PolicyChecker | None) 
     problems = _cluster_problems(spec)
     problems += _baseline_policy_problems(spec, check_policy)
     problems += _kyverno_problems(spec)
+    problems += _vault_problems(spec)
     problems += validate_tenants(
         spec.tenants,
         spec.platform_policy,

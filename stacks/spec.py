@@ -214,6 +214,12 @@ class VaultSpec(SpecModel):
     path_prefix: Annotated[str, AfterValidator(_check_vault_path)] = Field(
         max_length=MAX_VAULT_PATH, description=f"the path under the mount: {VAULT_PATH_RULE}"
     )
+    kubernetes_mount: Annotated[str, AfterValidator(_check_vault_path)] | None = Field(
+        default=None,
+        max_length=MAX_VAULT_PATH,
+        description="where Vault's Kubernetes secrets engine (expiring service-account "
+        f"tokens) is mounted: {VAULT_PATH_RULE} (default kubernetes-<cluster.name>)",
+    )
 
 
 class PlatformSpec(SpecModel):

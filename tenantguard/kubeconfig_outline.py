@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from tenantguard.redact import REDACTED, blank, secret_texts
+from tenantguard.redact import blank, secret_texts
 
 UNREADABLE = "[unreadable]"
 """The fingerprint shown for CA data that is not base64 PEM."""
@@ -99,7 +99,7 @@ def outline(config: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "current-context": config.get("current-context"),
         "users": [
-            {"name": name, "user": blank(body) or REDACTED}
+            {"name": name, "user": blank(body) if body else {}}  # {}: no credential at all
             for name, body in _entries(config, "users", "user")
         ],
     }

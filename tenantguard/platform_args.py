@@ -201,6 +201,7 @@ def platform_args(
         vault_token=vault_token,
         vault_skip_child_token=vault_skip_child_token,
         psa_version=psa_version,
+        kubernetes_mount=spec.vault.kubernetes_mount,
     )
 
 

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
+from components.tenancy.durations import ttl_seconds
+from components.tenancy.models import project_namespace
 from stacks import PlatformSpec, load
 from tenantguard import program
 from tests.components.mocked import (
@@ -87,7 +89,26 @@ def assert_follows_the_spec(recording: Recording, spec: PlatformSpec) -> None:
     projects = [(t, p) for t in spec.tenants for p in t.projects]
     accounts = sum(len(p.service_accounts) for _, p in projects)
     counts = Counter(recording.types())
-    assert counts[NAMESPACE_TYPE] == len(projects) + 2  # + kyverno + illumio-system
+    timed = [(t, p, a) for t, p in projects for a in p.service_accounts if a.token_duration]
+    assert timed, "the shipped stacks have service accounts whose tokens expire"
+    # + kyverno + illumio-system + tenantguard-system (the token issuer's)
+    assert counts[NAMESPACE_TYPE] == len(projects) + 3
+    assert counts["vault:kubernetes/secretBackend:SecretBackend"] == 1
+    roles = recording.of_type("vault:kubernetes/secretBackendRole:SecretBackendRole")
+    assert sorted((r.inputs["name"], r.inputs["tokenMaxTtl"]) for r in roles) == sorted(
+        (f"{project_namespace(t, p)}.{a.name}", ttl_seconds(a.token_duration)) for t, p, a in timed
+    )
+    token_secrets = {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"])
+        for r in recording.of_type("kubernetes:core/v1:Secret")
+        if r.inputs.get("type") == "kubernetes.io/service-account-token"
+    }
+    assert token_secrets == {("tenantguard-system", "tenantguard-token-issuer-token")} | {
+        (project_namespace(t, p), f"{a.name}-token")
+        for t, p in projects
+        for a in p.service_accounts
+        if not a.token_duration
+    }
     assert counts[PROFILE_TYPE] == len(projects)
     labels = [(r.inputs["key"], r.inputs["value"]) for r in recording.of_type(LABEL_TYPE)]
     assert len(labels) == len(set(labels)) == len(expected_labels(spec))
@@ -96,7 +117,9 @@ def assert_follows_the_spec(recording: Recording, spec: PlatformSpec) -> None:
     assert counts[RELEASE_TYPE] == 2  # Kyverno and Kubelink
     assert counts[K8S_PROVIDER_TYPE] == counts[VAULT_PROVIDER_TYPE] == 1
     namespaces = {r.inputs["metadata"]["name"] for r in recording.of_type(NAMESPACE_TYPE)}
-    assert set(spec.namespaces()) | {"kyverno", "illumio-system"} == namespaces
+    assert (
+        set(spec.namespaces()) | {"kyverno", "illumio-system", "tenantguard-system"} == namespaces
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

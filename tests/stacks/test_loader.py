@@ -106,7 +106,8 @@ def test_missing_top_level_section_is_reported_at_the_top(failing) -> None:
     problem = only(failing(text))
     assert (problem.path, problem.line) == ("vault", 1)
     assert problem.message == (
-        "required key 'vault' is missing; allowed: a mapping with keys mount, pathPrefix"
+        "required key 'vault' is missing; allowed: a mapping with keys mount, pathPrefix, "
+        "kubernetesMount"
     )
 
 
@@ -147,7 +148,7 @@ def test_a_list_where_a_mapping_is_expected(failing) -> None:
     problem = only(failing(text))
     assert problem.path == "vault"
     assert problem.message == (
-        "wrong type, got a list; allowed: a mapping with keys mount, pathPrefix"
+        "wrong type, got a list; allowed: a mapping with keys mount, pathPrefix, kubernetesMount"
     )
 
 

@@ -123,7 +123,8 @@ def test_kubernetes_manifests_and_kyverno_policies_validate(dev_out: Path) -> No
 def _expected_manifest_path(resource: Registered) -> str:
     metadata = resource.inputs["metadata"]
     namespace = metadata.get("namespace") or "_cluster"
-    return f"kubernetes/{namespace}/{resource.inputs['kind']}-{metadata['name']}.yaml"
+    name = metadata["name"].replace(":", "_")  # such as tenantguard:token-issuer
+    return f"kubernetes/{namespace}/{resource.inputs['kind']}-{name}.yaml"
 
 
 def test_manifests_are_exactly_the_registered_inputs(
