@@ -1,0 +1,73 @@
+"""The PCE side of a tenantguard stack with N projects, as a Pulumi program of its own.
+
+`bench/pce_requests.py` runs it through the engine stand-in and the real Pulumi CLI. It
+declares what the tenantguard program declares in the PCE for `bench/spec_factory.py`'s
+spec (5 projects per tenant), and nothing else, so the real engine needs no Kubernetes or
+Vault plugin: one container cluster, a pairing profile and key, the platform labels
+(`env`, `loc`), a `bu` label per business unit, an `app` label per tenant, the `role`
+labels of the label restrictions, and one workload profile per project.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from bench.spec_factory import BUSINESS_UNITS, CLUSTER_NAME, PROJECTS_PER_TENANT
+from providers.illumio import (
+    ContainerCluster,
+    ContainerWorkloadProfile,
+    Label,
+    PairingKey,
+    PairingProfile,
+)
+
+
+def object_counts(projects: int) -> dict[str, int]:
+    """How many PCE objects of each kind `declare(projects)` manages."""
+    tenants = -(-projects // PROJECTS_PER_TENANT)
+    bus = min(tenants, len(BUSINESS_UNITS))
+    roles = 2 if projects > 1 else 0
+    return {
+        "cluster": 1,
+        "pairing_profile": 1,
+        "pairing_key": 1,
+        "label": 2 + bus + tenants + roles,
+        "profile": projects,
+    }
+
+
+def declare(projects: int) -> None:
+    """Register the PCE objects of a spec with `projects` projects."""
+    cluster = ContainerCluster("cluster", name=CLUSTER_NAME, description="pce bench")
+    labels: dict[tuple[str, str], Label] = {}
+
+    def label(key: str, value: str) -> Label:
+        if (key, value) not in labels:
+            labels[(key, value)] = Label(f"label-{key}-{value}", key=key, value=value)
+        return labels[(key, value)]
+
+    platform = {"env": label("env", "bench"), "loc": label("loc", "eu-west-1")}
+    pairing = PairingProfile(
+        "pairing", name=f"{CLUSTER_NAME}-kubelink", assign_labels={"env": platform["env"].href}
+    )
+    PairingKey("pairing-key", pairing_profile_href=pairing.href)
+    for index in range(projects):
+        tenant = index // PROJECTS_PER_TENANT
+        assigned = {
+            **platform,
+            "bu": label("bu", BUSINESS_UNITS[tenant % len(BUSINESS_UNITS)]),
+            "app": label("app", f"tenant-{tenant:04d}"),
+        }
+        restrictions: dict[str, list[pulumi.Output[str]]] = {}
+        if index % 2 == 1:
+            restrictions["role"] = [label("role", "api").href, label("role", "worker").href]
+        namespace = f"t{tenant:04d}-p{index % PROJECTS_PER_TENANT}"
+        ContainerWorkloadProfile(
+            f"{namespace}-profile",
+            container_cluster_href=cluster.href,
+            namespace=namespace,
+            description=f"pce bench project {index}",
+            assign_labels={key: found.href for key, found in assigned.items()},
+            label_restrictions=restrictions,
+        )
+    pulumi.export("cluster_href", cluster.href)

@@ -1,0 +1,196 @@
+"""Count the PCE requests of first up, no-op up, refresh and destroy at 10, 100 and 1,000 projects.
+
+Runs `bench/pce_program.py` (the PCE side of a tenantguard stack with N projects) through
+the engine stand-in (`tests/engine/`) and, when TENANTGUARD_ENGINE_DIR names a Pulumi CLI
+directory (`scripts/pulumi-engine --no-build | tail -1`), through the real engine, against
+the PCE emulator (`tests/pce_emulator/`), which enforces the PCE's 500 requests per minute.
+For each operation it prints the requests by method, the 429s, the wall seconds, the
+requests divided by the client's throttle rate (`illumio:maxRequestsPerMinute`, 450), and
+the ratio to the floor:
+
+- first up: one write per object made, plus one collection read per 500 objects;
+- no-op up: 0;
+- refresh: one read per 500 objects of each collection (1 each at these sizes);
+- destroy: one DELETE per object the stack made (a pairing key has no DELETE).
+
+    .venv/bin/python bench/pce_requests.py [--sizes 10,100,1000] [--engines standin,real]
+        [--rate 450] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.pce_program import declare, object_counts  # noqa: E402
+from tests.pce_emulator import PceEmulator  # noqa: E402
+
+OPERATIONS = ("first up", "no-op up", "refresh", "destroy")
+MAIN = """\
+import pulumi
+from bench.pce_program import declare
+declare(int(pulumi.Config("bench").require("projects")))
+"""
+
+
+def floors(projects: int) -> dict[str, int]:
+    """The physical floor of each operation, in requests."""
+    counts = object_counts(projects)
+    written = sum(counts.values())
+    # A pairing key is read through its profile: the same collection.
+    reads = sum(math.ceil(n / 500) for kind, n in counts.items() if kind != "pairing_key")
+    deleted = written - counts["pairing_key"]
+    return {"first up": written + math.ceil(written / 500), "no-op up": 0, "refresh": reads,
+            "destroy": deleted}  # fmt: skip
+
+
+def config(emu: PceEmulator, rate: int) -> dict[str, str]:
+    return {
+        "illumio:pceUrl": emu.url,
+        "illumio:orgId": str(emu.org_id),
+        "illumio:apiKey": emu.api_key,
+        "illumio:apiSecret": emu.api_secret,
+        "illumio:maxRequestsPerMinute": str(rate),
+        "illumio:requestTimeout": "30",
+    }
+
+
+def standin_runner(emu: PceEmulator, projects: int, rate: int) -> dict[str, Callable[[], Any]]:
+    from pulumi.runtime import rpc
+
+    from tests.engine.standin import EngineStandIn
+
+    settings = config(emu, rate)
+    settings["illumio:apiSecret"] = rpc.wrap_rpc_secret(settings["illumio:apiSecret"])
+    engine = EngineStandIn(config=settings, stack="bench")
+    program = lambda: declare(projects)  # noqa: E731
+    return {
+        "first up": lambda: engine.up(program),
+        "no-op up": lambda: engine.up(program),
+        "refresh": engine.refresh,
+        "destroy": engine.destroy,
+    }
+
+
+def real_runner(
+    emu: PceEmulator, projects: int, rate: int, workdir: Path
+) -> dict[str, Callable[[], Any]]:
+    from pulumi import automation as auto
+
+    from tests.real_engine.conftest import engine_env, write_project
+
+    engine = Path(os.environ["TENANTGUARD_ENGINE_DIR"])
+    os.environ["PATH"] = os.pathsep.join([str(engine), str(Path(sys.executable).parent),
+                                          os.environ.get("PATH", "")])  # fmt: skip
+    project = write_project(workdir / f"project-{projects}", "tenantguard-bench", MAIN)
+    backend = workdir / f"backend-{projects}"
+    backend.mkdir()
+    home = workdir / "pulumi-home"
+    home.mkdir(exist_ok=True)
+    workspace = auto.LocalWorkspace(
+        work_dir=str(project),
+        pulumi_home=str(home),
+        env_vars=engine_env(home, backend),
+        pulumi_command=auto.PulumiCommand(),
+    )
+    stack = auto.Stack.create("bench", workspace)
+    values = {k: auto.ConfigValue(v, secret=k.endswith("apiSecret"))
+              for k, v in config(emu, rate).items()}  # fmt: skip
+    values["bench:projects"] = auto.ConfigValue(str(projects))
+    stack.set_all_config(values)
+    return {
+        "first up": stack.up,
+        "no-op up": stack.up,
+        "refresh": stack.refresh,
+        "destroy": stack.destroy,
+    }
+
+
+def measure(engine: str, projects: int, rate: int, workdir: Path) -> list[dict[str, Any]]:
+    emu = PceEmulator(org_id=1, api_key="api_1f2e3d4c5b6a7980").start()
+    try:
+        emu.enforce_rate_limit(500)  # the PCE's own limit: a 429 past it
+        emu.define_label_key("bu")  # a label type the org defined (PCE 22.5+)
+        if engine == "real":
+            runner = real_runner(emu, projects, rate, workdir)
+        else:
+            runner = standin_runner(emu, projects, rate)
+        floor = floors(projects)
+        rows = []
+        for operation in OPERATIONS:
+            emu.reset_counts()
+            started = time.perf_counter()
+            runner[operation]()
+            wall = time.perf_counter() - started
+            requests = emu.requests
+            by_method = Counter(r.method for r in requests if r.status != 429)
+            total = len(requests)
+            rows.append(
+                {
+                    "engine": engine,
+                    "projects": projects,
+                    "operation": operation,
+                    "requests": total,
+                    "by_method": dict(sorted(by_method.items())),
+                    "429s": sum(1 for r in requests if r.status == 429),
+                    "wall_s": round(wall, 2),
+                    "requests_per_rate_s": round(total / rate * 60, 1),
+                    "floor": floor[operation],
+                    "ratio": round(total / floor[operation], 2) if floor[operation] else None,
+                }
+            )
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        return rows
+    finally:
+        emu.stop()
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| engine | projects | operation | requests | by method | 429s | wall s "
+        "| requests ÷ rate s | floor | ratio |",
+        "|---|---:|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        methods = ", ".join(f"{m} {n:,}" for m, n in r["by_method"].items()) or "none"
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        lines.append(
+            f"| {r['engine']} | {r['projects']:,} | {r['operation']} | {r['requests']:,} | "
+            f"{methods} | {r['429s']} | {r['wall_s']:.1f} | {r['requests_per_rate_s']:.1f} | "
+            f"{r['floor']:,} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,1000")
+    default_engines = "standin,real" if os.environ.get("TENANTGUARD_ENGINE_DIR") else "standin"
+    parser.add_argument("--engines", default=default_engines)
+    parser.add_argument("--rate", type=int, default=450, help="illumio:maxRequestsPerMinute")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="pce-bench-") as tmp:
+        for engine in args.engines.split(","):
+            for size in (int(s) for s in args.sizes.split(",")):
+                rows += measure(engine, size, args.rate, Path(tmp))
+    print(json.dumps(rows, indent=2) if args.json else table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
