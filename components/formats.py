@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -150,3 +151,22 @@ def ca_certificate_problem(value: str) -> str | None:
     if text.startswith("-----BEGIN"):
         return pem_certificates_problem(text)
     return ca_data_problem(text)
+
+
+def check_cidr(value: str) -> str | None:
+    """None if `value` is a network in CIDR form (address/prefix), else the reason it is not.
+
+    A bare address is refused rather than read as /32: in an egress baseline that is
+    more often a forgotten prefix than a single host.
+    """
+    if "/" not in value:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return f"{value!r} is not a CIDR network; use a form such as 10.0.0.0/8"
+        return f"{value!r} has no prefix length; write {value}/32 for one host, or its network"
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        return f"{value!r} is not a valid CIDR network ({exc}); use a form such as 10.0.0.0/8"
+    return None

@@ -20,6 +20,8 @@ from components.illumio.labels import LabelRegistry
 from components.illumio.onboarding import ClusterOnboarding, ClusterOnboardingArgs
 from components.kyverno.release import Kyverno, KyvernoArgs, kyverno_problems
 from components.policies import validate_parameters
+from components.segmentation.component import Segmentation
+from components.segmentation.intent import platform_intents
 from components.targets import (
     ARGS_CONFIG,
     ClusterEndpoint,
@@ -163,6 +165,7 @@ class Platform(pulumi.ComponentResource):
     onboarding: ClusterOnboarding
     kyverno: Kyverno | None
     tenants: dict[str, Tenant]
+    segmentation: Segmentation
     cluster_href: pulumi.Output[str]
     cluster_id: pulumi.Output[str]
     cluster_token: pulumi.Output[str]
@@ -229,6 +232,7 @@ class Platform(pulumi.ComponentResource):
             max_token_duration=args.platform.max_token_duration,
             opts=children,
         )
+        intents = platform_intents(args.tenants, args.platform, platform_labels)
         self.tenants = {}
         for tenant in args.tenants:
             self.tenants[tenant.name] = Tenant(
@@ -243,11 +247,29 @@ class Platform(pulumi.ComponentResource):
                     kyverno=self.kyverno.release if self.kyverno is not None else None,
                     policy_api=args.policy_api,
                     failure_action=args.failure_action,
+                    intents=intents,
                     psa_version=args.psa_version,
                     token_issuer=self.token_issuer.target if self.token_issuer else None,
                 ),
                 opts=children,
             )
+
+        profiles = [
+            project.profile
+            for tenant in self.tenants.values()
+            for project in tenant.projects.values()
+            if project.profile is not None
+        ]
+        self.segmentation = Segmentation(
+            f"{name}-segmentation",
+            cluster=args.onboarding.cluster_name,
+            intents=intents,
+            egress_baseline=list(args.platform.egress_baseline),
+            dns_cidrs=list(args.platform.dns_cidrs),
+            label_registry=self.label_registry,
+            after=profiles,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         self.cluster_href = self.onboarding.cluster_href
         self.cluster_id = self.onboarding.cluster_id

@@ -26,6 +26,7 @@ from typing import Any
 
 from tenantguard.recording_mocks import OutputsHook, run_mocked
 from tenantguard.redact import scrub
+from tenantguard.render_flows import flow_files
 from tenantguard.render_layout import (
     MAX_SEGMENT,
     _segment,
@@ -127,7 +128,7 @@ def render_stack(
         project=project,
     )
     secrets = collect_secrets(recording, config)
-    files = render_files(recording, secrets)
+    files = [*render_files(recording, secrets), *flow_files(recording)]
     target = out_dir if out_dir is not None else Path("render") / stack
     prepare_directory(target)
     written = write_files(target, files)

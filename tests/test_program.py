@@ -15,6 +15,7 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
+from components.segmentation.intent import identity_labels
 from components.tenancy.durations import ttl_seconds
 from components.tenancy.models import project_namespace
 from stacks import PlatformSpec, load
@@ -75,11 +76,13 @@ def prod() -> Recording:
 
 
 def expected_labels(spec: PlatformSpec) -> set[tuple[str, str]]:
-    """Every distinct Illumio key=value the spec uses: platform, tenant and restriction labels."""
+    """Every distinct Illumio key=value the spec uses: platform, tenant, each project's own
+    identity (`app: <tenant app>-<project>`) and restriction labels."""
     labels = set(spec.cluster.illumio.labels.items())
     for tenant in spec.tenants:
-        labels |= set(tenant.illumio_labels().items())
+        labels |= set(tenant.illumio_labels().items()) - {("app", tenant.illumio_labels()["app"])}
         for project in tenant.projects:
+            labels |= set(identity_labels(tenant, project, spec.cluster.illumio.labels).items())
             for key, values in project.label_restrictions.items():
                 labels |= {(key, value) for value in values}
     return labels

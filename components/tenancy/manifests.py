@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.managed_by import MANAGED_BY, MANAGED_BY_LABEL
+from components.segmentation.intent import ProjectIntent, project_intent
+from components.segmentation.network_policies import project_network_policies
 from components.tenancy.apps import AppManifests, app_manifests
 from components.tenancy.models import (
     ContainerDefaults,
@@ -22,10 +24,6 @@ from components.tenancy.models import (
     TenantSpec,
     effective_allowlist,
     project_namespace,
-)
-from components.tenancy.network_policies import (
-    ingress_controller_policies,
-    network_policy_manifests,
 )
 from components.tenancy.spec_base import PsaLevel
 
@@ -319,11 +317,14 @@ def project_manifests(
     *,
     quota: Quota,
     psa_version: str = "latest",
+    intent: ProjectIntent | None = None,
 ) -> ProjectManifests:
     """All Kubernetes objects of `project`, its apps included (policies and Illumio objects
     are built elsewhere).
 
-    `quota` is the effective quota (`effective_quota(project, platform)`).
+    `quota` is the effective quota (`effective_quota(project, platform)`). `intent` is the
+    project's segmentation intent across the whole stack (`platform_intents`); without it,
+    the intent is derived from this tenant alone.
     """
     namespace = project_namespace(tenant, project)
     labels = project_labels(tenant, project)
@@ -345,12 +346,10 @@ def project_manifests(
         accounts=accounts,
         resource_quota=resource_quota_manifest(namespace, quota, labels),
         limit_range=limit_range_manifest(namespace, project.container_defaults, labels),
-        network_policies=[
-            *network_policy_manifests(namespace, list(platform.egress_baseline), labels),
-            *ingress_controller_policies(
-                namespace, list(project.apps), platform.ingress_namespace, labels
-            ),
-        ],
+        network_policies=project_network_policies(
+            intent or project_intent(tenant, project, platform),
+            labels,
+        ),
         apps=[
             app_manifests(app, namespace, labels, project.container_defaults, platform)
             for app in project.apps

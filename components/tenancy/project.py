@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from components.illumio.labels import LabelRegistry
 from components.kyverno.policy_resources import policy_resources
 from components.policies import validate_parameters
+from components.segmentation.intent import ProjectIntent, identity_labels
 from components.targets import ARGS_CONFIG, ClusterEndpoint, IllumioTarget, VaultTarget
 from components.tenancy.account_kubeconfigs import account_kubeconfig
 from components.tenancy.manifests import (
@@ -68,6 +69,10 @@ class ProjectPlacement(BaseModel):
     psa_version: str = "latest"
     token_issuer: TokenIssuerTarget | None = None
     """Vault's Kubernetes secrets engine: required once an account has a tokenDuration."""
+    intents: dict[str, ProjectIntent] | None = None
+    """The stack-wide segmentation intents (`<tenant>/<project>` -> intent, from
+    `platform_intents`), so flows between tenants reach both projects' NetworkPolicies;
+    None: each project's intent is derived from its tenant alone."""
 
     def placement(self) -> dict[str, Any]:
         """The shared fields as keyword arguments, to build another ProjectPlacement from."""
@@ -220,6 +225,7 @@ class Project(pulumi.ComponentResource):
             platform,
             quota=effective_quota(project, platform),
             psa_version=args.psa_version,
+            intent=(args.intents or {}).get(f"{tenant.name}/{project.name}"),
         )
         namespace = _k8s_resource(
             f"{name}-namespace", manifests.namespace, pulumi.ResourceOptions(parent=self)
@@ -342,9 +348,10 @@ class Project(pulumi.ComponentResource):
         namespace: pulumi.Resource,
         namespace_name: str,
     ) -> ContainerWorkloadProfile:
-        """The namespace's workload profile: tenant + platform labels, project restrictions."""
+        """The namespace's workload profile: the project's identity labels (tenant, platform,
+        and its own `app`, unique in the stack), and the project's label restrictions."""
         assert args.illumio is not None
-        assigned = {**args.tenant.illumio_labels(), **args.platform_labels}
+        assigned = identity_labels(args.tenant, args.project, args.platform_labels)
         labels = [registry.label(key, value) for key, value in assigned.items()]
         restrictions: dict[str, list[pulumi.Output[str]]] = {}
         for key, values in args.project.label_restrictions.items():

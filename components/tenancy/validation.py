@@ -8,9 +8,10 @@ the file name).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from components.formats import check_cidr
+from components.segmentation.rules import segmentation_problems
 from components.tenancy.app_rules import app_problems, host_problems
 from components.tenancy.models import (
     PlatformPolicy,
@@ -40,25 +41,6 @@ REGISTRY_PARAMETER_POLICIES: frozenset[str] = frozenset({"restrict-image-registr
 
 PolicyChecker = Callable[[str, Mapping[str, object]], None]
 """Validates a policy name and its parameters; raises ValueError with a readable reason."""
-
-
-def check_cidr(value: str) -> str | None:
-    """None if `value` is a network in CIDR form (address/prefix), else the reason it is not.
-
-    A bare address is refused rather than read as /32: in an egress baseline that is
-    more often a forgotten prefix than a single host.
-    """
-    if "/" not in value:
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            return f"{value!r} is not a CIDR network; use a form such as 10.0.0.0/8"
-        return f"{value!r} has no prefix length; write {value}/32 for one host, or its network"
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        return f"{value!r} is not a valid CIDR network ({exc}); use a form such as 10.0.0.0/8"
-    return None
 
 
 def validate_platform_policy(
@@ -305,6 +287,13 @@ def validate_tenants(
                 "with a host; allowed: the ingress controller's own namespace",
             )
         )
+    problems += segmentation_problems(
+        tenants,
+        platform,
+        path=path,
+        platform_labels=platform_labels,
+        illumio_profiles=illumio_profiles,
+    )
     return problems
 
 

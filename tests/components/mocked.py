@@ -27,6 +27,9 @@ PAIRING_PROFILE_TYPE = "pulumi-python:dynamic/illumio:PairingProfile"
 PAIRING_KEY_TYPE = "pulumi-python:dynamic/illumio:PairingKey"
 LABEL_TYPE = "pulumi-python:dynamic/illumio:Label"
 PROFILE_TYPE = "pulumi-python:dynamic/illumio:ContainerWorkloadProfile"
+RULE_SET_TYPE = "pulumi-python:dynamic/illumio:RuleSet"
+IP_LIST_TYPE = "pulumi-python:dynamic/illumio:IpList"
+PROVISION_TYPE = "pulumi-python:dynamic/illumio:PolicyProvision"
 VAULT_TYPE = "vault:kv/secretV2:SecretV2"
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -87,6 +90,12 @@ def fake_outputs(args: MockResourceArgs) -> dict[str, Any] | None:
         return {"href": PAIRING_PROFILE_HREF}
     if args.typ == PAIRING_KEY_TYPE:
         return {"activation_code": PAIRING_KEY}
+    if args.typ in (RULE_SET_TYPE, IP_LIST_TYPE):
+        kind = "rule_sets" if args.typ == RULE_SET_TYPE else "ip_lists"
+        return {
+            "href": f"/orgs/1/sec_policy/draft/{kind}/{inputs['name']}",
+            "revision": "r1",
+        }
     if args.typ == RELEASE_TYPE:
         return {
             "status": {

@@ -22,6 +22,7 @@ from tests.components.mocked import (
     CLUSTER_TOKEN,
     CLUSTER_TYPE,
     CLUSTER_UUID,
+    IP_LIST_TYPE,
     K8S_PROVIDER_TYPE,
     KYVERNO_APP_VERSION,
     KYVERNO_TYPE,
@@ -33,7 +34,9 @@ from tests.components.mocked import (
     PEM,
     PLATFORM_TYPE,
     PROFILE_TYPE,
+    PROVISION_TYPE,
     RELEASE_TYPE,
+    RULE_SET_TYPE,
     TENANT_TYPE,
     VAULT_PROVIDER_TYPE,
     VAULT_TYPE,
@@ -174,8 +177,9 @@ def test_one_label_per_key_value_across_tenants_parented_to_the_platform(lab: Re
         ("env", "lab"): 1,
         ("loc", "eu"): 1,
         ("bu", "retail"): 1,
-        ("app", "acme"): 1,
-        ("app", "globex"): 1,
+        ("app", "acme-web"): 1,  # each project's own identity ...
+        ("app", "acme-db"): 1,
+        ("app", "globex-api"): 1,  # ... <tenant app>-<project>, unique in the stack
         ("role", "front"): 1,
         ("role", "back"): 1,
     }
@@ -237,8 +241,7 @@ def test_profiles_wait_for_their_labels_and_the_cluster(lab: Recording):
     for namespace, profile in profiles.items():
         assert cluster.urn in profile.dependencies, namespace
         assert profile.inputs["container_cluster_href"] == CLUSTER_HREF
-        tenant = namespace.split("-")[0]
-        assigned = {("env", "lab"), ("loc", "eu"), ("bu", "retail"), ("app", tenant)}
+        assigned = {("env", "lab"), ("loc", "eu"), ("bu", "retail"), ("app", namespace)}
         for key in assigned:
             assert labels[key] in profile.dependencies, (namespace, key)
         assert profile.inputs["assign_labels"] == {key: label_href(key, v) for key, v in assigned}
@@ -474,3 +477,30 @@ def test_typed_arguments_are_checked_across_tenants_by_the_component_itself():
     error = refused(lambda: Platform("lab", typed), PlatformValidationError)
     assert [p.path for p in error.problems] == ["tenants[1].projects[0].namespace"]
     assert "already used by tenant 'acme'" in error.problems[0].message
+
+
+def test_each_project_gets_a_rule_set_scoped_to_its_identity_all_provisioned_together(
+    lab: Recording,
+):
+    """The Platform's Segmentation: one RuleSet per project over its own labels, the IP
+    lists they use, and one PolicyProvision that waits for all of them."""
+    rule_sets = {r.inputs["name"]: r for r in lab.of_type(RULE_SET_TYPE)}
+    assert set(rule_sets) == {f"tenantguard-lab-1-{ns}" for ns in PROJECTS.values()}
+    web = rule_sets["tenantguard-lab-1-acme-web"]
+    assert web.inputs["scopes"] == [
+        [label_href("app", "acme-web"), label_href("env", "lab"), label_href("loc", "eu")]
+    ]
+    # within the project and DNS (the spec has no egress baseline): nothing from elsewhere
+    assert [rule["consumers"] for rule in web.inputs["rules"]] == [["ams"]] * 2
+    profile = lab.named("lab-acme-web-profile", PROFILE_TYPE)
+    assert profile.urn in web.dependencies, "rules wait for the profile that carries the labels"
+    lists = lab.of_type(IP_LIST_TYPE)
+    assert [r.inputs["name"] for r in lists] == ["tenantguard-lab-1-dns"]
+    assert lists[0].inputs["ip_ranges"] == ["0.0.0.0/0", "::/0"]  # DNS ports to any address
+    (provision,) = lab.of_type(PROVISION_TYPE)
+    for resource in [*rule_sets.values(), *lists]:
+        assert resource.urn in provision.dependencies, resource.name
+    assert set(provision.inputs["changes"]) == {
+        *(f"/orgs/1/sec_policy/draft/rule_sets/{name}" for name in rule_sets),
+        *(f"/orgs/1/sec_policy/draft/ip_lists/{r.inputs['name']}" for r in lists),
+    }

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from components.policies import catalog, render, render_set
+from components.segmentation.network_policies import NAMESPACE_NAME_LABEL
 from components.tenancy.apps import (
     APP_LABEL,
     ILLUMIO_ANNOTATION_PREFIX,
@@ -31,7 +32,6 @@ from components.tenancy.models import (
     TenantSpec,
     effective_quota,
 )
-from components.tenancy.network_policies import NAMESPACE_NAME_LABEL
 from components.tenancy.validation import validate_tenants
 from stacks import load
 from tests.components.k8s_schema import validate_manifests

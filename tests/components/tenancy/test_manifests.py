@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.segmentation.network_policies import network_policy_manifests
 from components.tenancy.manifests import (
     PROJECT_LABEL,
     TENANT_LABEL,
@@ -20,7 +21,6 @@ from components.tenancy.models import (
     TenantSpec,
     effective_quota,
 )
-from components.tenancy.network_policies import network_policy_manifests
 from tests.components.k8s_schema import validate_manifest, validate_manifests
 
 PLATFORM = PlatformPolicy(

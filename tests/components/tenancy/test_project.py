@@ -297,9 +297,11 @@ def test_no_vault_target_means_no_vault_secret_but_kubeconfigs_still_exported():
     assert "kubeconfigs" in recording.secret_exports
 
 
-def test_profile_assigns_tenant_and_platform_labels_and_restricts_project_keys(
+def test_profile_assigns_the_project_identity_and_restricts_project_keys(
     recording: Recording,
 ):
+    """Tenant and platform labels, and `app: <tenant app>-<project>`: a label set no other
+    project has, so a PCE rule can tell the project from its siblings."""
     profile = recording.named("acme-shop-profile")
     inputs = profile.inputs
     assert inputs["container_cluster_href"] == CLUSTER_HREF
@@ -307,7 +309,7 @@ def test_profile_assigns_tenant_and_platform_labels_and_restricts_project_keys(
     assert inputs["enforcement_mode"] == "visibility_only"
     assert inputs["visibility_level"] == "flow_summary"
     assert inputs["assign_labels"] == {
-        "app": "/orgs/1/labels/app=acme",
+        "app": "/orgs/1/labels/app=acme-shop",
         "role": "/orgs/1/labels/role=web",
         "env": "/orgs/1/labels/env=prod",
         "loc": "/orgs/1/labels/loc=eu",

@@ -94,8 +94,10 @@ def test_shared_labels_are_registered_exactly_once_across_tenants(two_tenants: R
         ("env", "prod"): 1,
         ("loc", "eu"): 1,
         ("tier", "front"): 1,
-        ("app", "acme"): 1,
-        ("app", "globex"): 1,
+        ("app", "acme-web"): 1,  # every project has an identity of its own
+        ("app", "acme-db"): 1,
+        ("app", "globex-web"): 1,
+        ("app", "globex-db"): 1,
     }
     holder = two_tenants.named("labels")
     assert all(label.parent == holder.urn for label in labels)
@@ -124,7 +126,7 @@ def test_without_a_registry_the_tenant_owns_its_labels():
     tenant = recording.named("acme", TENANT_TYPE)
     labels = recording.of_type(LABEL_TYPE)
     assert Counter((r.inputs["key"], r.inputs["value"]) for r in labels)[("env", "prod")] == 1
-    assert len(labels) == 4
+    assert len(labels) == 5  # env, loc, tier and the two projects' app labels
     assert all(label.parent == tenant.urn for label in labels)
 
 
