@@ -107,9 +107,11 @@ def program(spec_dir: Path) -> Callable[[], Any]:
 
 
 def expected_labels(*, with_api: bool = False) -> list[tuple[str, str]]:
-    labels = [("env", "e2e"), ("loc", "lab"), ("app", "shop")]
+    """Platform labels, each project's own app label (its PCE identity) and the roles."""
+    labels = [("env", "e2e"), ("loc", "lab"), ("app", "shop-web"), ("app", "shop-db")]
     labels += [("role", "web"), ("role", "worker"), ("role", "db")]
-    return sorted(labels + ([("role", "api")] if with_api else []))
+    extra = [("app", "shop-api"), ("role", "api")] if with_api else []
+    return sorted(labels + extra)
 
 
 def assert_pce_holds_the_spec(
@@ -135,11 +137,38 @@ def assert_pce_holds_the_spec(
     assert profiles["shop-db"]["enforcement_mode"] == db_mode
     href = {(lb["key"], lb["value"]): h for h, lb in emu.labels.items()}
     web_rules = {entry["key"]: entry for entry in profiles["shop-web"]["labels"]}
-    assert web_rules["app"]["assignment"]["href"] == href[("app", "shop")]
+    assert web_rules["app"]["assignment"]["href"] == href[("app", "shop-web")]
     assert web_rules["env"]["assignment"]["href"] == href[("env", "e2e")]
     assert sorted(r["href"] for r in web_rules["role"]["restriction"]) == sorted(
         [href[("role", "web")], href[("role", "worker")]]
     )
+    assert_policy_is_active(emu, namespaces, href)
+
+
+def assert_policy_is_active(
+    emu: PceEmulator, namespaces: list[str], href: dict[tuple[str, str], str]
+) -> None:
+    """Each project's rule set is active, scoped to its own identity, with its intra-project
+    and DNS rules; nothing of the stack is left pending."""
+    with emu.lock:
+        pending = emu.policy.pending_hrefs()
+        active = {o["name"]: o for o in emu.policy.active["rule_sets"].values()}
+    assert all(not hrefs for hrefs in pending.values()), pending
+    assert sorted(active) == sorted(f"tenantguard-{CLUSTER}-{ns}" for ns in namespaces)
+    for namespace in namespaces:
+        rule_set = active[f"tenantguard-{CLUSTER}-{namespace}"]
+        (scope,) = rule_set["scopes"]
+        assert {ref["label"]["href"] for ref in scope} == {
+            href[("app", namespace)],
+            href[("env", "e2e")],
+            href[("loc", "lab")],
+        }
+        ports = {
+            (service.get("proto"), service.get("port"))
+            for rule in rule_set["rules"]
+            for service in rule["ingress_services"]
+        }
+        assert {(17, 53), (6, 53)} <= ports, "the project can resolve names"
 
 
 def test_first_up_creates_exactly_the_objects_the_spec_implies(emu, engine, spec_dir) -> None:
@@ -157,11 +186,21 @@ def test_first_up_creates_exactly_the_objects_the_spec_implies(emu, engine, spec
         "pairing_profile POST": 1,
         "pairing_key POST": 1,
         "label GET": 1,  # one read of every label ...
-        "label POST": 5,  # ... and each created unless it exists (loc=lab does)
+        "label POST": 6,  # ... and each created unless it exists (loc=lab does)
         "profile GET": 1,  # one read of the cluster's profiles (has Kubelink made any?)
         "profile POST": 2,
+        "ip_list GET": 1,  # the DNS IP list: looked up by name, then created ...
+        "ip_list POST": 1,
+        "rule_set GET": 2,  # ... each project's rule set likewise ...
+        "rule_set POST": 2,
+        "rule POST": 4,  # ... with its intra-project and DNS rules ...
+        "pending GET": 1,  # ... and one provision of exactly the stack's own changes
+        "dependencies POST": 1,
+        "policy_version POST": 1,
     }
-    assert result.count("Create") == 11  # cluster, pairing profile + key, 6 labels, 2 profiles
+    # cluster, pairing profile + key, 7 labels, 2 profiles, an IP list, 2 rule sets, the
+    # provision
+    assert result.count("Create") == 16
 
 
 def test_second_up_makes_no_pce_request_and_changes_nothing(emu, engine, spec_dir) -> None:
@@ -185,6 +224,9 @@ def test_refresh_reads_back_what_up_stored_and_changes_nothing(emu, engine, spec
         "label GET": 1,  # one collection read serves every label ...
         "pairing_profile GET": 1,  # ... the pairing profile and the key ...
         "profile GET": 1,  # ... and every workload profile of the cluster
+        "rule_set GET": 2,  # each project's rule set (with its rules) ...
+        "ip_list GET": 1,  # ... the DNS IP list ...
+        "pending GET": 1,  # ... and whether any of the stack's changes is still pending
     }
 
     emu.reset_counts()
@@ -206,15 +248,31 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     emu.reset_counts()
     write_spec(spec_dir, db_mode="visibility_only", with_api=True)
     added = engine.up(program(spec_dir))
-    assert added.count("Create") == 2 and added.count("Update") == added.count("Delete") == 0
+    # the new project's labels, profile and rule set; the provision takes in the rule set
+    assert added.count("Create") == 4 and added.count("Update") == 1
+    assert added.count("Delete") == 0
     dynamic_created = [s.name for s in added.steps if s.op == "create" and "dynamic" in s.type]
-    assert sorted(dynamic_created) == ["label-role-api", "platform-shop-api-profile"]
-    assert all("shop-api" in s.name or s.name == "label-role-api" for s in added.changed())
+    assert sorted(dynamic_created) == [
+        "label-app-shop-api",
+        "label-role-api",
+        "platform-segmentation-rules-shop-api",
+        "platform-shop-api-profile",
+    ]
+    assert all(
+        "shop-api" in s.name or s.name in ("label-role-api", "platform-segmentation-provision")
+        for s in added.changed()
+    )
     assert request_counts(emu) == {
-        "label GET": 1,  # the labels are read: role=api is new (role=web is shared) ...
-        "label POST": 1,  # ... so it is created
+        "label GET": 1,  # the labels are read: role=api and app=shop-api are new ...
+        "label POST": 2,  # ... so they are created (role=web is shared)
         "profile GET": 1,
         "profile POST": 1,
+        "rule_set GET": 1,  # the project's rule set, its two rules ...
+        "rule_set POST": 1,
+        "rule POST": 2,
+        "pending GET": 1,  # ... provisioned alone: the other rule sets did not change
+        "dependencies POST": 1,
+        "policy_version POST": 1,
     }
     assert_pce_holds_the_spec(emu, added, db_mode="visibility_only", with_api=True)
 
@@ -222,10 +280,19 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     write_spec(spec_dir, db_mode="visibility_only")
     removed = engine.up(program(spec_dir))
     assert sorted(s.name for s in removed.steps if s.op == "delete" and "dynamic" in s.type) == [
+        "label-app-shop-api",
         "label-role-api",
+        "platform-segmentation-rules-shop-api",
         "platform-shop-api-profile",
     ]
-    assert request_counts(emu) == {"profile DELETE": 1, "label DELETE": 1}
+    assert request_counts(emu) == {
+        "rule_set DELETE": 1,  # the rule set goes first and provisions its own deletion ...
+        "pending GET": 1,
+        "dependencies POST": 1,
+        "policy_version POST": 1,
+        "profile DELETE": 1,  # ... then the profile and the labels no one else uses
+        "label DELETE": 2,
+    }
     assert_pce_holds_the_spec(emu, removed, db_mode="visibility_only")
 
     emu.reset_counts()
@@ -233,13 +300,25 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     assert len(engine.state) == 0
     assert emu.clusters == {} and emu.profiles == {} and emu.pairing_profiles == {}
     assert [(lb["key"], lb["value"]) for lb in emu.labels.values()] == [("loc", "lab")]
+    with emu.lock:
+        assert all(not hrefs for hrefs in emu.policy.pending_hrefs().values())
+        for kind in ("rule_sets", "ip_lists"):
+            for state in (emu.policy.draft, emu.policy.active):
+                left = [o["name"] for o in state[kind].values()]
+                assert not [n for n in left if n.startswith("tenantguard-")], (kind, left)
     assert request_counts(emu) == {
-        "profile DELETE": 2,
-        "label DELETE": 5,  # all but loc=lab, which this stack only used
+        "rule_set DELETE": 2,  # each policy object provisions its own deletion ...
+        "ip_list DELETE": 1,
+        "pending GET": 3,
+        "dependencies POST": 3,
+        "policy_version POST": 3,
+        "profile DELETE": 2,  # ... before the profiles and labels they name go
+        "label DELETE": 6,  # all but loc=lab, which this stack only used
         "pairing_profile DELETE": 1,
         "cluster DELETE": 1,
     }
-    assert all(r.status == 204 for r in emu.requests), "no refused or failed delete"
+    deletes = [r for r in emu.requests if r.method == "DELETE"]
+    assert all(r.status == 204 for r in deletes), "no refused or failed delete"
 
 
 def test_secrets_never_reach_pickles_state_or_plain_outputs(emu, engine, spec_dir) -> None:
