@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from stacks import SpecError, SpecProblem, load_file
+
 CA_DATA = (
     "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJqakNDQVRPZ0F3SUJBZ0lVRzdpY3JERGg5NlVLdlUyNmZZ"
     "ODJuYVBET1lzd0NnWUlLb1pJemowRUF3SXcKSERFYU1CZ0dBMVVFQXd3UmEzVmlaWEp1WlhSbGN5MWpZUzFrWlhZ"
@@ -100,3 +102,15 @@ def write_spec(stacks_dir: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def spec_problems(write_spec: Callable[..., Path]) -> Callable[[str], list[SpecProblem]]:
+    """Load a spec text that must fail and return its problems."""
+
+    def run(text: str) -> list[SpecProblem]:
+        with pytest.raises(SpecError) as info:
+            load_file(write_spec(text))
+        return info.value.problems
+
+    return run

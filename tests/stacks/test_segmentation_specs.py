@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
-from stacks import SpecError, SpecProblem, load_file
 from tests.stacks.conftest import VALID_SPEC, edit, line_of
 
 
@@ -19,21 +15,11 @@ def with_segmentation(text: str) -> str:
     )
 
 
-@pytest.fixture
-def failing(write_spec: Callable[..., Path]) -> Callable[[str], list[SpecProblem]]:
-    def run(text: str) -> list[SpecProblem]:
-        with pytest.raises(SpecError) as info:
-            load_file(write_spec(text))
-        return info.value.problems
-
-    return run
-
-
-def test_a_flow_from_an_unknown_project_is_refused_at_its_line(failing) -> None:
+def test_a_flow_from_an_unknown_project_is_refused_at_its_line(spec_problems) -> None:
     text = with_segmentation(
         "          allowFrom:\n            - project: nowhere\n              ports: [{port: 80}]\n"
     )
-    (problem,) = failing(text)
+    (problem,) = spec_problems(text)
     assert problem.path.endswith(".segmentation.allowFrom[0].project")
     assert problem.line == line_of(text, "- project: nowhere")
     assert "has no project 'nowhere'" in problem.message
@@ -48,19 +34,19 @@ def test_a_flow_from_an_unknown_project_is_refused_at_its_line(failing) -> None:
         ("[]", "at least 1 item"),
     ],
 )
-def test_bad_ports_and_protocols_are_refused(failing, ports: str, fragment: str) -> None:
+def test_bad_ports_and_protocols_are_refused(spec_problems, ports: str, fragment: str) -> None:
     text = with_segmentation(
         f"          allowFromNamespaces:\n            - namespace: monitoring\n"
         f"              ports: {ports}\n"
     )
-    problems = failing(text)
+    problems = spec_problems(text)
     assert any(fragment in p.message for p in problems), problems
     assert all(p.line is not None for p in problems)
 
 
-def test_a_cidr_outside_the_baseline_is_refused_at_its_line(failing) -> None:
+def test_a_cidr_outside_the_baseline_is_refused_at_its_line(spec_problems) -> None:
     text = with_segmentation("          egressCidrs: [203.0.113.0/24]\n")
-    (problem,) = failing(text)
+    (problem,) = spec_problems(text)
     assert problem.path.endswith(".segmentation.egressCidrs[0]")
     assert problem.line == line_of(text, "egressCidrs: [203.0.113.0/24]")
     assert "outside the platform's egressBaseline" in problem.message

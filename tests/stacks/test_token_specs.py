@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from components.tenancy.durations import DEFAULT_MAX_TOKEN_DURATION, duration_seconds
-from stacks import SpecError, SpecProblem, load, load_file
+from stacks import load, load_file
 from tests.stacks.conftest import VALID_SPEC, edit, line_of
 
 ACCOUNT = "          - name: deployer\n            role: edit\n"
@@ -17,16 +17,6 @@ ACCOUNT = "          - name: deployer\n            role: edit\n"
 
 def timed(duration: str, spec: str = VALID_SPEC) -> str:
     return edit(spec, ACCOUNT, ACCOUNT + f"            tokenDuration: {duration}\n")
-
-
-@pytest.fixture
-def failing(write_spec: Callable[..., Path]) -> Callable[[str], list[SpecProblem]]:
-    def run(text: str) -> list[SpecProblem]:
-        with pytest.raises(SpecError) as info:
-            load_file(write_spec(text))
-        return info.value.problems
-
-    return run
 
 
 @pytest.mark.parametrize("duration", ["10m", "24h", "168h", "8760h"])
@@ -46,10 +36,10 @@ def test_the_seed_durations_load(write_spec: Callable[..., Path], duration: str)
     ],
 )
 def test_a_duration_outside_the_bounds_is_refused_at_its_line(
-    failing, duration: str, reason: str
+    spec_problems, duration: str, reason: str
 ) -> None:
     text = timed(duration)
-    (problem,) = failing(text)
+    (problem,) = spec_problems(text)
     assert problem.path == "tenants[0].projects[0].serviceAccounts[0].tokenDuration"
     assert problem.line == line_of(text, "tokenDuration:")
     assert problem.file.endswith("test.yaml")
@@ -58,24 +48,24 @@ def test_a_duration_outside_the_bounds_is_refused_at_its_line(
     assert "tenant 'alpha', project 'web', service account 'deployer'" in problem.message
 
 
-def test_a_lower_platform_ceiling_is_applied(failing) -> None:
+def test_a_lower_platform_ceiling_is_applied(spec_problems) -> None:
     text = edit(
         timed("168h"),
         "  allowClusterAdmin: false\n",
         "  allowClusterAdmin: false\n  maxTokenDuration: 24h\n",
     )
-    (problem,) = failing(text)
+    (problem,) = spec_problems(text)
     assert problem.line == line_of(text, "tokenDuration:")
     assert "above the platform ceiling 24h; allowed: 10m to 24h" in problem.message
 
 
-def test_a_ceiling_below_the_minimum_is_refused_at_its_line(failing) -> None:
+def test_a_ceiling_below_the_minimum_is_refused_at_its_line(spec_problems) -> None:
     text = edit(
         VALID_SPEC,
         "  allowClusterAdmin: false\n",
         "  allowClusterAdmin: false\n  maxTokenDuration: 5m\n",
     )
-    (problem,) = failing(text)
+    (problem,) = spec_problems(text)
     assert (problem.path, problem.line) == (
         "platformPolicy.maxTokenDuration",
         line_of(text, "maxTokenDuration:"),
@@ -83,23 +73,23 @@ def test_a_ceiling_below_the_minimum_is_refused_at_its_line(failing) -> None:
     assert "at least 10m" in problem.message
 
 
-def test_a_kubernetes_mount_equal_to_the_kv_mount_is_refused(failing) -> None:
+def test_a_kubernetes_mount_equal_to_the_kv_mount_is_refused(spec_problems) -> None:
     text = edit(
         timed("24h"),
         "  pathPrefix: tenantguard/test\n",
         "  pathPrefix: tenantguard/test\n  kubernetesMount: secret\n",
     )
-    (problem,) = failing(text)
+    (problem,) = spec_problems(text)
     assert problem.path == "vault.kubernetesMount"
     assert problem.line == line_of(text, "kubernetesMount:")
     assert "is the KV v2 mount" in problem.message
 
 
 def test_a_cluster_name_that_makes_no_mount_needs_an_explicit_mount(
-    failing, write_spec: Callable[..., Path]
+    spec_problems, write_spec: Callable[..., Path]
 ) -> None:
     text = edit(timed("24h"), "  name: test-cluster\n", "  name: test cluster\n")
-    (problem,) = failing(text)
+    (problem,) = spec_problems(text)
     assert problem.path == "vault.kubernetesMount"
     assert "from cluster name 'test cluster'" in problem.message
     fixed = edit(
