@@ -91,9 +91,9 @@ def declare(
 
 
 POLICY_FIRST_UP_REQUESTS = {
-    "ip_list GET": 1,  # each name is looked up (adopted if there) ...
+    "ip_list GET": 1,  # one read per collection: is any name there (to adopt)? ...
     "ip_list POST": 1,
-    "rule_set GET": 2,
+    "rule_set GET": 1,
     "rule_set POST": 2,
     "rule POST": 4,  # ... and each rule is written through sec_rules
     "pending GET": 1,  # one PolicyProvision: one exact subset, one version
@@ -101,6 +101,12 @@ POLICY_FIRST_UP_REQUESTS = {
     "policy_version POST": 1,
 }
 """PCE requests of `declare_policy()`'s first up, labels aside (`policy_requests`)."""
+POLICY_REFRESH_REQUESTS = {
+    "ip_list GET": 1,  # one read of each collection serves every Read ...
+    "rule_set GET": 1,  # ... the rule sets with their rules embedded
+    "pending GET": 1,  # PolicyProvision: is any of the stack's changes still pending?
+}
+"""A refresh after the first up, labels aside: one request per collection."""
 POLICY_CHANGE_REQUESTS = {
     "rule_set GET": 1,  # the shop rule set is read live, its one changed rule rewritten
     "rule PUT": 1,

@@ -5,6 +5,10 @@ unique in the PCE) with one PUT, or POSTs one; a lost POST answer or a duplicate
 means look again and adopt. Update is one PUT. Delete removes the draft and provisions
 that deletion (see `provisioning`); an IP list a rule set still uses is refused by the
 PCE, and the engine deletes rule sets before the IP lists they depend on.
+
+Create's first lookup and every Read use the operation's snapshot of the draft IP lists
+(`snapshots`: one collection read); a name found there is read again (one GET) before it
+is adopted, and a refused duplicate or a lost POST answer means a fresh lookup GET.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio import snapshots
 from providers.illumio.policy_payload import (
     common_problems,
     ip_range_body,
@@ -35,6 +40,7 @@ from providers.illumio.provider_base import (
 from providers.illumio.provisioning import default_owner, provision_own
 
 if TYPE_CHECKING:
+    from providers.illumio.client import PceClient
     from providers.illumio.policy_models import IpListRecord
 
 CONTENT_KEYS = ("name", "description", "ip_ranges", "fqdns")
@@ -85,6 +91,27 @@ def _outputs(inputs: Mapping[str, Any], href: str, adopted: bool) -> dict[str, A
     }
 
 
+def _find(client: PceClient, name: str, *, fresh: bool) -> IpListRecord | None:
+    """The draft IP list named exactly `name`, or None: one filtered GET when `fresh` (or
+    without a snapshot); else looked up in the operation's snapshot, and one found there
+    read again (one GET), so adoption compares against the live list."""
+    from providers.illumio.errors import PceNotFoundError
+
+    snapshot = None if fresh else snapshots.ip_lists(client)
+    if snapshot is not None:
+        found = snapshot.find(lambda r: r.name == name and not r.deleted)
+        if not found:
+            return None
+        try:
+            record = client.get_ip_list(found[0].href)
+        except PceNotFoundError:
+            record = None
+        snapshots.reread(client, "ip_lists", found[0].href, record)
+        if record is not None and record.name == name and not record.deleted:
+            return record
+    return next(iter(client.find_ip_lists(name)), None)
+
+
 class IpListProvider(IllumioProvider):
     """CRUD for `/orgs/<org>/sec_policy/draft/ip_lists`."""
 
@@ -129,10 +156,11 @@ class IpListProvider(IllumioProvider):
         last_error: Exception | None = None
         attempts = create_attempts()
         for attempt in range(attempts):
-            existing = next(iter(client.find_ip_lists(inputs["name"])), None)
+            existing = _find(client, inputs["name"], fresh=attempt > 0)
             if existing is not None:
                 if _content(_live(existing)) != _content(inputs):
                     client.update_ip_list(existing.href, _body(inputs))
+                    snapshots.changed(client, "ip_lists", existing.href)
                 outs = _outputs(inputs, existing.href, adopted=attempt == 0)
                 return pulumi.dynamic.CreateResult(existing.href, outs)
             try:
@@ -140,6 +168,7 @@ class IpListProvider(IllumioProvider):
             except (PceConflictError, PceOutcomeUnknownError) as error:
                 last_error = error
                 continue
+            snapshots.created(client, "ip_lists", record)
             return pulumi.dynamic.CreateResult(record.href, _outputs(inputs, record.href, False))
         raise RuntimeError(
             f"name: could not create or find IP list {inputs['name']!r} after {attempts} "
@@ -151,11 +180,16 @@ class IpListProvider(IllumioProvider):
         from providers.illumio.errors import PceNotFoundError
 
         old = plain_props(props)
-        try:
-            record = provider_client().get_ip_list(id_)
-        except PceNotFoundError:
-            return pulumi.dynamic.ReadResult("", {})
-        if record.deleted:
+        client = provider_client()
+        snapshot = snapshots.ip_lists(client)
+        known, record = snapshot.lookup(id_) if snapshot is not None else (False, None)
+        if not known:
+            try:
+                record = client.get_ip_list(id_)
+            except PceNotFoundError:
+                record = None
+            snapshots.reread(client, "ip_lists", id_, record)
+        if record is None or record.deleted:
             return pulumi.dynamic.ReadResult("", {})
         live = {**_live(record), "owner": old.get("owner") or ""}
         return pulumi.dynamic.ReadResult(id_, _outputs(live, id_, bool(old.get("adopted"))))
@@ -165,7 +199,9 @@ class IpListProvider(IllumioProvider):
     ) -> pulumi.dynamic.UpdateResult:
         """One PUT with every field (idempotent, so a retried run converges)."""
         inputs = normal_inputs(plain_props(news))
-        provider_client().update_ip_list(id_, _body(inputs))
+        client = provider_client()
+        client.update_ip_list(id_, _body(inputs))
+        snapshots.changed(client, "ip_lists", id_)
         adopted = bool(plain_props(olds).get("adopted"))
         return pulumi.dynamic.UpdateResult(_outputs(inputs, id_, adopted))
 
@@ -176,6 +212,7 @@ class IpListProvider(IllumioProvider):
         client = provider_client()
         with contextlib.suppress(PceNotFoundError):
             client.delete_ip_list(id_)
+        snapshots.deleted(client, "ip_lists", id_)
         owner = str(plain_props(props).get("owner") or "")
         provision_own(client, [id_], owner, "pulumi deletes")
 

@@ -72,6 +72,18 @@ class PolicyObjectCalls(CollectionReads):
         records = self._models(RuleSetRecord, self.get_collection(href, {"name": name}), href)
         return [r for r in records if r.name == name and not r.deleted]
 
+    def list_rule_sets(self) -> list[RuleSetRecord]:
+        """Every draft rule set, rules embedded: one collection read (an async job above 500).
+
+        ValueError when an entry comes without its `rules`, so that callers read each rule
+        set on its own instead of taking it for one without rules.
+        """
+        href = f"{self.policy_href}/draft/rule_sets"
+        items = self.get_collection(href)
+        if any("rules" not in item for item in items):
+            raise ValueError("the PCE listed rule sets without their rules")
+        return self._models(RuleSetRecord, items, href)
+
     def get_rule_set(self, href: str) -> RuleSetRecord:
         """One draft rule set with its rules. PceNotFoundError when it is gone."""
         _require(href, RULE_SET_HREF, "a draft rule set href")
@@ -109,6 +121,11 @@ class PolicyObjectCalls(CollectionReads):
         href = f"{self.policy_href}/draft/ip_lists"
         records = self._models(IpListRecord, self.get_collection(href, {"name": name}), href)
         return [r for r in records if r.name == name and not r.deleted]
+
+    def list_ip_lists(self) -> list[IpListRecord]:
+        """Every draft IP list: one collection read (an async job above 500)."""
+        href = f"{self.policy_href}/draft/ip_lists"
+        return self._models(IpListRecord, self.get_collection(href), href)
 
     def get_ip_list(self, href: str) -> IpListRecord:
         _require(href, IP_LIST_HREF, "a draft IP list href")

@@ -6,6 +6,11 @@ through `.../sec_rules` and matched by content, so an unchanged rule is never re
 and a rule whose POST answer was lost is found (by content) instead of added twice.
 Update reads the live rule set first, so a run that failed halfway is finished, not
 duplicated. Delete removes the draft and provisions that deletion (see `provisioning`).
+
+Create's first lookup and every Read use the operation's snapshot of the draft rule sets
+(`snapshots`: one collection read, rules embedded). A name found there is read again (one
+GET) before it is adopted, so rules are never planned against an old read; a refused
+duplicate or a lost POST answer is followed by a fresh lookup GET, as without snapshots.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio import snapshots
 from providers.illumio.policy_payload import (
     canonical,
     common_problems,
@@ -119,6 +125,7 @@ def write_rule_set(
     """
     from providers.illumio.errors import PceNotFoundError
 
+    snapshots.changed(client, "rule_sets", record.href)  # the next Read GETs it
     live_fields = {
         "name": record.name,
         "description": record.description or "",
@@ -140,6 +147,27 @@ def write_rule_set(
     for index in add:
         hrefs[index] = _post_rule(client, record.href, desired[index], set(hrefs.values()))
     return [hrefs[i] for i in range(len(desired))]
+
+
+def _find(client: PceClient, name: str, *, fresh: bool) -> RuleSetRecord | None:
+    """The draft rule set named exactly `name`, or None: one filtered GET when `fresh` (or
+    without a snapshot); else looked up in the operation's snapshot, and a rule set found
+    there read again (one GET), so adoption writes against its live rules."""
+    from providers.illumio.errors import PceNotFoundError
+
+    snapshot = None if fresh else snapshots.rule_sets(client)
+    if snapshot is not None:
+        found = snapshot.find(lambda r: r.name == name and not r.deleted)
+        if not found:
+            return None
+        try:
+            record = client.get_rule_set(found[0].href)
+        except PceNotFoundError:
+            record = None
+        snapshots.reread(client, "rule_sets", found[0].href, record)
+        if record is not None and record.name == name and not record.deleted:
+            return record
+    return next(iter(client.find_rule_sets(name)), None)
 
 
 class RuleSetProvider(IllumioProvider):
@@ -181,7 +209,7 @@ class RuleSetProvider(IllumioProvider):
         last_error: Exception | None = None
         attempts = create_attempts()
         for attempt in range(attempts):
-            existing = next(iter(client.find_rule_sets(inputs["name"])), None)
+            existing = _find(client, inputs["name"], fresh=attempt > 0)
             if existing is not None:
                 hrefs = write_rule_set(client, existing, inputs)
                 outs = _outputs(inputs, existing.href, hrefs, adopted=attempt == 0)
@@ -191,6 +219,7 @@ class RuleSetProvider(IllumioProvider):
             except (PceConflictError, PceOutcomeUnknownError) as error:
                 last_error = error  # made meanwhile (by us or someone): look again, adopt
                 continue
+            snapshots.created(client, "rule_sets", record)
             hrefs = write_rule_set(client, record, inputs)
             return pulumi.dynamic.CreateResult(
                 record.href, _outputs(inputs, record.href, hrefs, adopted=False)
@@ -205,11 +234,16 @@ class RuleSetProvider(IllumioProvider):
         from providers.illumio.errors import PceNotFoundError
 
         old = plain_props(props)
-        try:
-            record = provider_client().get_rule_set(id_)
-        except PceNotFoundError:
-            return pulumi.dynamic.ReadResult("", {})
-        if record.deleted:
+        client = provider_client()
+        snapshot = snapshots.rule_sets(client)
+        known, record = snapshot.lookup(id_) if snapshot is not None else (False, None)
+        if not known:
+            try:
+                record = client.get_rule_set(id_)
+            except PceNotFoundError:
+                record = None
+            snapshots.reread(client, "rule_sets", id_, record)
+        if record is None or record.deleted:
             return pulumi.dynamic.ReadResult("", {})
         by_content = {canonical(live_rule(r)): r.href for r in record.rules}
         live = {
@@ -243,6 +277,7 @@ class RuleSetProvider(IllumioProvider):
         client = provider_client()
         with contextlib.suppress(PceNotFoundError):
             client.delete_rule_set(id_)
+        snapshots.deleted(client, "rule_sets", id_)
         owner = str(plain_props(props).get("owner") or "")
         provision_own(client, [id_], owner, "pulumi deletes")
 

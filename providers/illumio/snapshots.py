@@ -3,9 +3,10 @@ one engine operation.
 
 A refresh of N workload profiles used to cost N GETs, and every create a lookup GET before
 its POST. Instead, the first Read (or create) that needs a collection (a cluster's workload
-profiles, the org's labels, the org's pairing profiles) reads the whole collection once
-(`get_collection`: one GET up to 500 objects, the async job flow above), and every later
-Read or lookup of that collection in the same operation is answered from that snapshot.
+profiles, the org's labels, pairing profiles, draft rule sets with their rules, draft IP
+lists) reads the whole collection once (`get_collection`: one GET up to 500 objects, the
+async job flow above), and every later Read or lookup of that collection in the same
+operation is answered from that snapshot.
 
 How long a snapshot is trusted:
 
@@ -34,7 +35,9 @@ How long a snapshot is trusted:
 
 What a snapshot can never do is see another writer's change made after it was read; the
 create paths therefore keep their guarantees through the PCE itself: a refused duplicate
-(406) or a create whose outcome is unknown is always followed by a fresh lookup GET.
+(406) or a create whose outcome is unknown is always followed by a fresh lookup GET. A
+rule set or IP list found by name is read again (one GET) before it is adopted, so its
+rules are never planned against an old read (an adoption is rare; a create is not).
 """
 
 from __future__ import annotations
@@ -201,6 +204,16 @@ def pairing_profiles(client: PceClient) -> Snapshot | None:
     return _snapshot(
         ("pairing_profiles", *_where(client)), "the pairing profiles", client.list_pairing_profiles
     )
+
+
+def rule_sets(client: PceClient) -> Snapshot | None:
+    """The org's draft rule sets, their rules embedded."""
+    return _snapshot(("rule_sets", *_where(client)), "the rule sets", client.list_rule_sets)
+
+
+def ip_lists(client: PceClient) -> Snapshot | None:
+    """The org's draft IP lists."""
+    return _snapshot(("ip_lists", *_where(client)), "the IP lists", client.list_ip_lists)
 
 
 def cluster_of(profile_href: str) -> str:

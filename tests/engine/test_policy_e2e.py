@@ -1,7 +1,7 @@
 """Rule sets, IP lists and their provisioning end to end through the engine stand-in, on
 the PCE emulator: a first up that makes one policy version, a no-op up with no request, a
-change, a destroy, and nothing of the stack pending afterwards, while another user's
-draft stays pending and untouched throughout."""
+refresh of one read per collection, a change, a destroy, and nothing of the stack pending
+afterwards, while another user's draft stays pending and untouched throughout."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.illumio_program import (
     POLICY_CHANGE_REQUESTS,
     POLICY_DESTROY_REQUESTS,
     POLICY_FIRST_UP_REQUESTS,
+    POLICY_REFRESH_REQUESTS,
     declare_policy,
     policy_requests,
 )
@@ -58,6 +59,13 @@ def test_up_no_op_change_destroy(emu, engine) -> None:
     result = engine.up(lambda: declare_policy())
     assert emu.count() == 0, f"a no-op up made PCE requests: {request_counts(emu)}"
     assert result.changed() == []
+
+    emu.reset_counts()
+    engine.refresh()
+    assert policy_requests(request_counts(emu)) == POLICY_REFRESH_REQUESTS
+    emu.reset_counts()
+    assert engine.up(lambda: declare_policy()).changed() == [], "refresh matched the state"
+    assert emu.count() == 0
 
     emu.reset_counts()
     engine.up(lambda: declare_policy(port=8443, batch=False))

@@ -1,6 +1,7 @@
 """Rule sets, IP lists and PolicyProvision under the real Pulumi CLI, on the PCE emulator:
-up (one policy version), a no-op up with no PCE request, a change, destroy, and nothing
-of the stack left pending, while another user's draft stays pending and untouched."""
+up (one policy version), a no-op up with no PCE request, a refresh of one read per
+collection, a change, destroy, and nothing of the stack left pending, while another
+user's draft stays pending and untouched."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tests.illumio_program import (
     POLICY_CHANGE_REQUESTS,
     POLICY_DESTROY_REQUESTS,
     POLICY_FIRST_UP_REQUESTS,
+    POLICY_REFRESH_REQUESTS,
     policy_requests,
 )
 from tests.pce_emulator import PceEmulator
@@ -45,6 +47,10 @@ def test_up_no_op_change_destroy_under_the_real_engine(emu, make_stack) -> None:
     again = real.up()
     assert again.requests == {}, f"a no-op up made PCE requests: {again.requests}"
     assert set(again.summary) == {"same"}
+
+    refreshed = real.refresh()
+    assert policy_requests(refreshed.requests) == POLICY_REFRESH_REQUESTS
+    assert real.up().requests == {}, "what refresh read matches what up wants"
 
     real.configure(port="8443", batch="false")
     change = real.up()

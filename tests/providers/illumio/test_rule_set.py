@@ -129,8 +129,9 @@ def test_existing_rule_set_of_the_name_is_adopted_and_rewritten(emu, host, pce) 
     emu.reset_counts()
     state = host.create(PROVIDER, inputs)
     assert state.id == theirs.href and state.plain_outputs["adopted"] is True
-    # The DNS rule already matches and is kept; the stale one is rewritten into port 443.
-    assert request_counts(emu) == {"rule_set GET": 1, "rule_set PUT": 1, "rule PUT": 1}
+    # The rule sets are read once (the snapshot), the one of the name again (its live
+    # rules); the DNS rule already matches and is kept, the stale one becomes port 443.
+    assert request_counts(emu) == {"rule_set GET": 2, "rule_set PUT": 1, "rule PUT": 1}
     assert sorted(state.plain_outputs["rule_hrefs"]) == sorted([kept.href, stale.href])
     draft = _draft(emu, state.id)
     assert draft["description"] == "" and draft["scopes"] == [[{"label": {"href": app}}]]
