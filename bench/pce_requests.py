@@ -8,13 +8,20 @@ For each operation it prints the requests by method, the 429s, the wall seconds,
 requests divided by the client's throttle rate (`illumio:maxRequestsPerMinute`, 450), and
 the ratio to the floor:
 
-- first up: one write per object made, plus one collection read per 500 objects;
+- first up: one write per object made (each rule is an object; the policy provision is one
+  write), plus one collection read per 500 objects;
 - no-op up: 0;
-- refresh: one read per 500 objects of each collection (1 each at these sizes);
-- destroy: one DELETE per object the stack made (a pairing key has no DELETE).
+- refresh: one read per 500 objects of each collection (1 each at these sizes), a rule
+  read with its rule set, the pending changes once for the PolicyProvision;
+- destroy: one DELETE per object the stack made (a pairing key has no DELETE, rules go
+  with their rule set). A rule set or IP list deletion also provisions itself (pending GET,
+  dependencies, provision): 3 requests per policy object above this floor.
+
+`--no-policy` leaves the policy objects (IP list, rule sets, PolicyProvision) out, as the
+program was before they existed.
 
     .venv/bin/python bench/pce_requests.py [--sizes 10,100,1000] [--engines standin,real]
-        [--rate 450] [--json]
+        [--rate 450] [--no-policy] [--json]
 """
 
 from __future__ import annotations
@@ -42,17 +49,20 @@ OPERATIONS = ("first up", "no-op up", "refresh", "destroy")
 MAIN = """\
 import pulumi
 from bench.pce_program import declare
-declare(int(pulumi.Config("bench").require("projects")))
+config = pulumi.Config("bench")
+declare(int(config.require("projects")), policy=config.require_bool("policy"))
 """
+READ_WITH_PARENT = ("pairing_key", "rule")
+"""Read through another collection: a pairing key through its profile, a rule in its set."""
 
 
-def floors(projects: int) -> dict[str, int]:
+def floors(projects: int, *, policy: bool = True) -> dict[str, int]:
     """The physical floor of each operation, in requests."""
-    counts = object_counts(projects)
+    counts = object_counts(projects, policy=policy)
     written = sum(counts.values())
-    # A pairing key is read through its profile: the same collection.
-    reads = sum(math.ceil(n / 500) for kind, n in counts.items() if kind != "pairing_key")
-    deleted = written - counts["pairing_key"]
+    reads = sum(math.ceil(n / 500) for kind, n in counts.items() if kind not in READ_WITH_PARENT)
+    kept = ("pairing_key", "rule", "provision")  # no DELETE of their own
+    deleted = written - sum(counts.get(kind, 0) for kind in kept)
     return {"first up": written + math.ceil(written / 500), "no-op up": 0, "refresh": reads,
             "destroy": deleted}  # fmt: skip
 
@@ -68,7 +78,9 @@ def config(emu: PceEmulator, rate: int) -> dict[str, str]:
     }
 
 
-def standin_runner(emu: PceEmulator, projects: int, rate: int) -> dict[str, Callable[[], Any]]:
+def standin_runner(
+    emu: PceEmulator, projects: int, rate: int, policy: bool
+) -> dict[str, Callable[[], Any]]:
     from pulumi.runtime import rpc
 
     from tests.engine.standin import EngineStandIn
@@ -76,7 +88,7 @@ def standin_runner(emu: PceEmulator, projects: int, rate: int) -> dict[str, Call
     settings = config(emu, rate)
     settings["illumio:apiSecret"] = rpc.wrap_rpc_secret(settings["illumio:apiSecret"])
     engine = EngineStandIn(config=settings, stack="bench")
-    program = lambda: declare(projects)  # noqa: E731
+    program = lambda: declare(projects, policy=policy)  # noqa: E731
     return {
         "first up": lambda: engine.up(program),
         "no-op up": lambda: engine.up(program),
@@ -86,7 +98,7 @@ def standin_runner(emu: PceEmulator, projects: int, rate: int) -> dict[str, Call
 
 
 def real_runner(
-    emu: PceEmulator, projects: int, rate: int, workdir: Path
+    emu: PceEmulator, projects: int, rate: int, policy: bool, workdir: Path
 ) -> dict[str, Callable[[], Any]]:
     from pulumi import automation as auto
 
@@ -110,6 +122,7 @@ def real_runner(
     values = {k: auto.ConfigValue(v, secret=k.endswith("apiSecret"))
               for k, v in config(emu, rate).items()}  # fmt: skip
     values["bench:projects"] = auto.ConfigValue(str(projects))
+    values["bench:policy"] = auto.ConfigValue("true" if policy else "false")
     stack.set_all_config(values)
     return {
         "first up": stack.up,
@@ -119,16 +132,18 @@ def real_runner(
     }
 
 
-def measure(engine: str, projects: int, rate: int, workdir: Path) -> list[dict[str, Any]]:
+def measure(
+    engine: str, projects: int, rate: int, workdir: Path, policy: bool = True
+) -> list[dict[str, Any]]:
     emu = PceEmulator(org_id=1, api_key="api_1f2e3d4c5b6a7980").start()
     try:
         emu.enforce_rate_limit(500)  # the PCE's own limit: a 429 past it
         emu.define_label_key("bu")  # a label type the org defined (PCE 22.5+)
         if engine == "real":
-            runner = real_runner(emu, projects, rate, workdir)
+            runner = real_runner(emu, projects, rate, policy, workdir)
         else:
-            runner = standin_runner(emu, projects, rate)
-        floor = floors(projects)
+            runner = standin_runner(emu, projects, rate, policy)
+        floor = floors(projects, policy=policy)
         rows = []
         for operation in OPERATIONS:
             emu.reset_counts()
@@ -181,13 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     default_engines = "standin,real" if os.environ.get("TENANTGUARD_ENGINE_DIR") else "standin"
     parser.add_argument("--engines", default=default_engines)
     parser.add_argument("--rate", type=int, default=450, help="illumio:maxRequestsPerMinute")
+    parser.add_argument("--no-policy", dest="policy", action="store_false",
+                        help="leave out the IP list, rule sets and PolicyProvision")  # fmt: skip
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="pce-bench-") as tmp:
         for engine in args.engines.split(","):
             for size in (int(s) for s in args.sizes.split(",")):
-                rows += measure(engine, size, args.rate, Path(tmp))
+                rows += measure(engine, size, args.rate, Path(tmp), args.policy)
     print(json.dumps(rows, indent=2) if args.json else table(rows))
     return 0
 
