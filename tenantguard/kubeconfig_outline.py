@@ -8,12 +8,17 @@ every context (name, cluster, user, namespace) and `current-context`; per user o
 name, with every field of its `user` entry (token, client key, password, exec, ...)
 redacted. Anything the format may add later is left out until it is named here, so a new
 credential field cannot slip into a render. Pure functions, no I/O.
+
+A render meets each kubeconfig several times (its Vault document, the secret scan, the
+stack exports), so each text is parsed once (libyaml's parser, PyYAML's constructor) and
+the parsed config is shared read-only; `clear_cache` drops what a render parsed.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import ssl
@@ -35,11 +40,19 @@ CONTEXT_FIELDS = ("cluster", "user", "namespace")
 
 
 def parse_kubeconfig(value: Any) -> Mapping[str, Any] | None:
-    """The kubeconfig `value` holds (YAML text of `kind: Config`), or None for anything else."""
+    """The kubeconfig `value` holds (YAML text of `kind: Config`), or None for anything else.
+
+    The result is shared between callers (see the module docstring): read it, never change it.
+    """
     if not isinstance(value, str) or "kind" not in value or "clusters" not in value:
         return None
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_text(text: str) -> Mapping[str, Any] | None:
     try:
-        config = yaml.safe_load(value)
+        config = yaml.load(text, Loader=yaml.CSafeLoader)  # the C parser, the safe constructor
     except yaml.YAMLError:
         return None
     if isinstance(config, Mapping) and config.get("kind") == "Config":
@@ -47,12 +60,23 @@ def parse_kubeconfig(value: Any) -> Mapping[str, Any] | None:
     return None
 
 
+def clear_cache() -> None:
+    """Forget every parsed kubeconfig (a render calls this when it is done)."""
+    _parse_text.cache_clear()
+    _fingerprints.cache_clear()
+
+
 def ca_fingerprints(ca_data: Any) -> list[str]:
     """`SHA256:AB:CD:...` per certificate in `certificate-authority-data` (base64 PEM)."""
+    return list(_fingerprints(str(ca_data)))
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _fingerprints(ca_data: str) -> tuple[str, ...]:
     try:
-        pem = base64.b64decode(str(ca_data), validate=True).decode("ascii")
+        pem = base64.b64decode(ca_data, validate=True).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        return [UNREADABLE]
+        return (UNREADABLE,)
     found = []
     for block in _PEM_BLOCK.findall(pem):
         try:
@@ -62,7 +86,7 @@ def ca_fingerprints(ca_data: Any) -> list[str]:
             continue
         digest = hashlib.sha256(der).hexdigest().upper()
         found.append("SHA256:" + ":".join(digest[i : i + 2] for i in range(0, len(digest), 2)))
-    return found or [UNREADABLE]
+    return tuple(found) or (UNREADABLE,)
 
 
 def _entries(config: Mapping[str, Any], key: str, inner: str) -> list[tuple[Any, Mapping]]:

@@ -94,6 +94,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks, recording: Recording) -> None:
         super().__init__(mocks)
         self.recording = recording
+        self._urns: dict[str, str] = {}
+
+    def _urn(self, urn: str) -> str:
+        """One shared str per distinct URN: a program whose resources each depend on many
+        others (a rule set on every workload profile) repeats the same URNs a great many
+        times, and protobuf hands out a new str for each."""
+        return self._urns.setdefault(urn, urn)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -108,11 +115,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name,
                 inputs=inputs,
                 outputs=dict(registration.state) if registration else {},
-                parent=request.parent,
+                parent=self._urn(request.parent),
                 custom=request.custom,
-                dependencies=list(request.dependencies),
+                dependencies=[self._urn(urn) for urn in request.dependencies],
                 property_dependencies={
-                    k: list(v.urns) for k, v in request.propertyDependencies.items()
+                    k: [self._urn(urn) for urn in v.urns]
+                    for k, v in request.propertyDependencies.items()
                 },
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 provider=request.provider,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tenantguard import kubeconfig_outline
 from tenantguard.recording_mocks import OutputsHook, run_mocked
 from tenantguard.redact import scrub
 from tenantguard.render_flows import flow_files
@@ -127,8 +128,11 @@ def render_stack(
         stack=stack,
         project=project,
     )
-    secrets = collect_secrets(recording, config)
-    files = [*render_files(recording, secrets), *flow_files(recording)]
+    try:
+        secrets = collect_secrets(recording, config)
+        files = [*render_files(recording, secrets), *flow_files(recording)]
+    finally:
+        kubeconfig_outline.clear_cache()
     target = out_dir if out_dir is not None else Path("render") / stack
     prepare_directory(target)
     written = write_files(target, files)

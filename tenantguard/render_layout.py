@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from tenantguard.output import to_json, to_yaml
+from tenantguard.output import to_json
 from tenantguard.recording_mocks import Recording, Registered
 from tenantguard.redact import REDACTED, Scrubber, blank, is_secret, redact, unwrap
 from tenantguard.render_output import RenderedFile, RenderError
@@ -34,6 +34,7 @@ from tenantguard.render_secrets import (
     vault_data,
 )
 from tenantguard.render_summary import sort_key, tree_text
+from tenantguard.render_yaml import render_yaml
 
 ILLUMIO_PREFIX = "pulumi-python:dynamic/illumio:"
 KUBERNETES_PREFIX = "kubernetes:"
@@ -194,7 +195,7 @@ def render_files(recording: Recording, secrets: Iterable[str] = ()) -> list[Rend
             )
         owners[path] = resource.name
         document = scrub_secrets(document)
-        text = to_json(document) if fmt == "json" else to_yaml(document, sort_keys=True)
+        text = to_json(document) if fmt == "json" else render_yaml(document)
         files.append(RenderedFile(path, text))
     files.append(
         RenderedFile("stack-outputs.json", to_json(scrub_secrets(stack_outputs(recording))))
