@@ -50,7 +50,7 @@ MAIN = """\
 import pulumi
 from bench.pce_program import declare
 config = pulumi.Config("bench")
-declare(int(config.require("projects")), policy=config.require_bool("policy"))
+declare(int(config.require("projects")), policy=config.get_bool("policy") is not False)
 """
 READ_WITH_PARENT = ("pairing_key", "rule")
 """Read through another collection: a pairing key through its profile, a rule in its set."""
