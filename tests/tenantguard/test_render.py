@@ -548,3 +548,27 @@ def test_config_comes_from_the_stack_file_over_offline_defaults(tmp_path: Path) 
 def _no_leftover_config() -> Iterator[None]:
     yield
     pulumi.runtime.set_all_config({})
+
+
+def test_each_project_gets_a_readable_table_of_its_allowed_flows(dev_out: Path) -> None:
+    """`segmentation/<rule set>.md`: what the PCE will allow, named by labels and IP lists
+    (not placeholders), one file per project's rule set."""
+    tables = sorted((dev_out / "segmentation").glob("*.md"))
+    assert [t.stem for t in tables] == sorted(
+        f"tenantguard-dev-eu1-{ns}"
+        for ns in ("payments-api", "ledger-dev", "analytics-ingest", "analytics-dashboards")
+    )
+    ledger = (dev_out / "segmentation" / "tenantguard-dev-eu1-ledger-dev.md").read_text()
+    assert "| within the project | the project | the project | TCP any, UDP any, ICMP any |" in (
+        ledger
+    )
+    assert "| cluster DNS | the project | IP list tenantguard-dev-eu1-dns | UDP 53, TCP 53 |" in (
+        ledger
+    )
+    assert (
+        "| from project payments/api | app=payments-api and env=dev and loc=eu-west-1 "
+        "| the project | TCP 5432 | yes |"
+    ) in ledger
+    assert "<" not in ledger, "every PCE object is named, no placeholder is left"
+    api = (dev_out / "segmentation" / "tenantguard-dev-eu1-payments-api.md").read_text()
+    assert "from project" not in api, "no other project reaches payments/api by default"
