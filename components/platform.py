@@ -254,12 +254,12 @@ class Platform(pulumi.ComponentResource):
                 opts=children,
             )
 
-        profiles = [
-            project.profile
-            for tenant in self.tenants.values()
-            for project in tenant.projects.values()
+        profiles = {
+            f"{tenant_name}/{project_name}": [project.profile]
+            for tenant_name, tenant in self.tenants.items()
+            for project_name, project in tenant.projects.items()
             if project.profile is not None
-        ]
+        }
         self.segmentation = Segmentation(
             f"{name}-segmentation",
             cluster=args.onboarding.cluster_name,

@@ -29,8 +29,10 @@ class Segmentation(pulumi.ComponentResource):
     """The PCE rule sets and IP lists of every project in `intents`, provisioned together.
 
     `cluster` names the objects (`tenantguard-<cluster>-<namespace>`), so several clusters
-    can share one PCE. `after` are resources the rules must wait for (the workload
-    profiles), so the policy becomes active once the workloads carry their labels.
+    can share one PCE. `after` maps a project (`<tenant>/<project>`) to what its rule set
+    must wait for (its workload profile), so the policy becomes active once the workloads
+    carry their labels; each rule set waits for its own project only, so the dependencies
+    grow with the number of projects, not with its square.
     Outputs: `rule_sets` (`<tenant>/<project>` -> href), `ip_lists` (name -> href),
     `policy_version` (the last version this stack provisioned).
     """
@@ -48,7 +50,7 @@ class Segmentation(pulumi.ComponentResource):
         egress_baseline: Sequence[str],
         dns_cidrs: Sequence[str],
         label_registry: LabelRegistry,
-        after: Sequence[pulumi.Resource] = (),
+        after: Mapping[str, Sequence[pulumi.Resource]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -76,7 +78,7 @@ class Segmentation(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     depends_on=[
-                        *after,
+                        *(after or {}).get(key, ()),
                         *(lists.values()),
                         *(label_registry.label(k, v) for k, v in _labels_of(spec)),
                     ],
