@@ -177,18 +177,12 @@ class IpListProvider(IllumioProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """The live draft, or an empty id when it is gone (or its deletion is pending)."""
-        from providers.illumio.errors import PceNotFoundError
 
         old = plain_props(props)
         client = provider_client()
-        snapshot = snapshots.ip_lists(client)
-        known, record = snapshot.lookup(id_) if snapshot is not None else (False, None)
-        if not known:
-            try:
-                record = client.get_ip_list(id_)
-            except PceNotFoundError:
-                record = None
-            snapshots.reread(client, "ip_lists", id_, record)
+        record = snapshots.read_through(
+            client, "ip_lists", snapshots.ip_lists(client), id_, client.get_ip_list
+        )
         if record is None or record.deleted:
             return pulumi.dynamic.ReadResult("", {})
         live = {**_live(record), "owner": old.get("owner") or ""}

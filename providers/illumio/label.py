@@ -121,18 +121,12 @@ class LabelProvider(IllumioProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """The live label (keeping `created`), or an empty id when it is gone."""
-        from providers.illumio.errors import PceNotFoundError
 
         props = plain_props(props)
         client = provider_client()
-        snapshot = snapshots.labels(client)
-        known, record = snapshot.lookup(id_) if snapshot is not None else (False, None)
-        if not known:
-            try:
-                record = client.get_label(id_)
-            except PceNotFoundError:
-                record = None
-            snapshots.reread(client, "labels", id_, record)
+        record = snapshots.read_through(
+            client, "labels", snapshots.labels(client), id_, client.get_label
+        )
         if record is None:
             return pulumi.dynamic.ReadResult("", {})
         return pulumi.dynamic.ReadResult(id_, _label_outputs(record, bool(props.get("created"))))

@@ -193,19 +193,15 @@ class PairingProfileProvider(IllumioProvider):
 def _live_profile(href: str) -> Any:
     """The pairing profile as the PCE holds it, or None when it is gone: from this
     operation's snapshot of the pairing profiles when there is one, else one GET."""
-    from providers.illumio.errors import PceNotFoundError
 
     client = provider_client()
-    snapshot = snapshots.pairing_profiles(client)
-    known, record = snapshot.lookup(href) if snapshot is not None else (False, None)
-    if known:
-        return record
-    try:
-        record = client.get_pairing_profile(href)
-    except PceNotFoundError:
-        record = None
-    snapshots.reread(client, "pairing_profiles", href, record)
-    return record
+    return snapshots.read_through(
+        client,
+        "pairing_profiles",
+        snapshots.pairing_profiles(client),
+        href,
+        client.get_pairing_profile,
+    )
 
 
 class PairingKeyProvider(IllumioProvider):

@@ -231,18 +231,12 @@ class RuleSetProvider(IllumioProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """The live draft, or an empty id when it is gone (or its deletion is pending)."""
-        from providers.illumio.errors import PceNotFoundError
 
         old = plain_props(props)
         client = provider_client()
-        snapshot = snapshots.rule_sets(client)
-        known, record = snapshot.lookup(id_) if snapshot is not None else (False, None)
-        if not known:
-            try:
-                record = client.get_rule_set(id_)
-            except PceNotFoundError:
-                record = None
-            snapshots.reread(client, "rule_sets", id_, record)
+        record = snapshots.read_through(
+            client, "rule_sets", snapshots.rule_sets(client), id_, client.get_rule_set
+        )
         if record is None or record.deleted:
             return pulumi.dynamic.ReadResult("", {})
         by_content = {canonical(live_rule(r)): r.href for r in record.rules}

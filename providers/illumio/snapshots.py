@@ -257,6 +257,28 @@ def reread(client: PceClient, kind: str, href: str, record: Any) -> None:
         created(client, kind, record)
 
 
+def read_through(
+    client: PceClient,
+    kind: str,
+    snapshot: Snapshot | None,
+    href: str,
+    get: Callable[[str], Any],
+) -> Any:
+    """The record of `href` from this operation's `snapshot` when it knows the object, else
+    one `get` (None when the PCE answers 404); what the GET found is noted in the snapshot."""
+    from providers.illumio.errors import PceNotFoundError
+
+    known, record = snapshot.lookup(href) if snapshot is not None else (False, None)
+    if known:
+        return record
+    try:
+        record = get(href)
+    except PceNotFoundError:
+        record = None
+    reread(client, kind, href, record)
+    return record
+
+
 def cluster_deleted(client: PceClient, cluster_href: str) -> None:
     """A deleted cluster takes its profiles with it."""
     with _lock:

@@ -215,17 +215,15 @@ class ContainerWorkloadProfileProvider(IllumioProvider):
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """The live profile, or an empty id when it is gone: from the cluster's snapshot when
         there is one (`snapshots`), else (or for a profile changed since) one GET."""
-        from providers.illumio.errors import PceNotFoundError
 
         client = provider_client()
-        snapshot = snapshots.profiles(client, snapshots.cluster_of(id_))
-        known, record = snapshot.lookup(id_) if snapshot is not None else (False, None)
-        if not known:
-            try:
-                record = client.get_workload_profile(id_)
-            except PceNotFoundError:
-                record = None
-            snapshots.reread(client, "profiles", id_, record)
+        record = snapshots.read_through(
+            client,
+            "profiles",
+            snapshots.profiles(client, snapshots.cluster_of(id_)),
+            id_,
+            client.get_workload_profile,
+        )
         if record is None:
             return pulumi.dynamic.ReadResult("", {})
         return pulumi.dynamic.ReadResult(id_, live_outputs(record))
