@@ -18,6 +18,7 @@ from components.segmentation.illumio_rules import (
     RuleSetSpec,
     ip_lists,
     project_rule_set,
+    rule_labels,
 )
 from components.segmentation.intent import ProjectIntent
 from providers.illumio import IpList, PolicyProvision, RuleSet
@@ -80,7 +81,7 @@ class Segmentation(pulumi.ComponentResource):
                     depends_on=[
                         *(after or {}).get(key, ()),
                         *(lists.values()),
-                        *(label_registry.label(k, v) for k, v in _labels_of(spec)),
+                        *(label_registry.label(k, v) for k, v in sorted(rule_labels(spec))),
                     ],
                 ),
             )
@@ -99,14 +100,6 @@ class Segmentation(pulumi.ComponentResource):
                 "policy_version": self.policy_version,
             }
         )
-
-
-def _labels_of(spec: RuleSetSpec) -> list[tuple[str, str]]:
-    found = dict.fromkeys(spec.scope)
-    for rule in spec.rules:
-        for actor in (rule.providers, rule.consumers):
-            found.update(dict.fromkeys(actor.labels))
-    return list(found)
 
 
 def _actor(actor: Actor, registry: LabelRegistry, lists: Mapping[str, IpList]) -> list[Any]:

@@ -9,7 +9,7 @@ updates both and they never disagree. Pure data, no Pulumi.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from components.segmentation.models import FlowPort
 from components.tenancy.apps import selector_labels
@@ -42,7 +42,6 @@ class Port:
         return f"{self.protocol} {self.port}"
 
 
-ALL_PORTS: tuple[Port, ...] = (Port("TCP"), Port("UDP"))
 DNS_PORTS = (Port("UDP", 53), Port("TCP", 53))
 
 
@@ -96,7 +95,7 @@ class ProjectIntent:
     egress_cidrs: tuple[str, ...]
     ingress_from_projects: tuple[PeerFlow, ...] = ()
     egress_to_projects: tuple[PeerFlow, ...] = ()
-    ingress_from_namespaces: tuple[NamespaceFlow, ...] = field(default_factory=tuple)
+    ingress_from_namespaces: tuple[NamespaceFlow, ...] = ()
 
 
 def identity_labels(
@@ -209,29 +208,6 @@ def _namespace_flows(project: ProjectSpec, platform: PlatformPolicy) -> tuple[Na
         if app.host is not None
     ]
     return tuple(flows)
-
-
-def flow_rows(intent: ProjectIntent) -> list[tuple[str, str, str, str]]:
-    """The project's allowed flows as (direction, peer, ports, layers) rows, for the render's
-    per-project table; the same list both layers are built from."""
-    rows = [("both", "own namespace", "any", "NetworkPolicy + PCE")]
-    if intent.allow_dns:
-        rows.append(("egress", "cluster DNS", ", ".join(p.label() for p in DNS_PORTS), "both"))
-    if intent.egress_cidrs:
-        rows.append(("egress", ", ".join(intent.egress_cidrs), "any", "both"))
-    for flow in intent.ingress_from_projects:
-        rows.append(("ingress", f"project {flow.peer.key}", _labels(flow.ports), "both"))
-    for flow in intent.egress_to_projects:
-        rows.append(("egress", f"project {flow.peer.key}", _labels(flow.ports), "both"))
-    for ns in intent.ingress_from_namespaces:
-        peer = f"namespace {ns.namespace}" + (f" to {dict(ns.pods)}" if ns.pods else "")
-        layers = "both" if ns.illumio_labels else "NetworkPolicy only (no PCE labels)"
-        rows.append(("ingress", peer, _labels(ns.ports), layers))
-    return rows
-
-
-def _labels(ports: Sequence[Port]) -> str:
-    return ", ".join(port.label() for port in ports)
 
 
 def project_intent(
