@@ -7,7 +7,8 @@ Vault plugin: one container cluster, a pairing profile and key, the platform lab
 (`env`, `loc`), a `bu` label per business unit, an `app` label per tenant, the `role`
 labels of the label restrictions, and one workload profile per project. With `policy`
 (the default) also the segmentation's policy objects: a DNS IP list, one rule set per
-project with two rules (within the project, DNS), and the PolicyProvision of them all.
+project with two rules (within the project, DNS), the PolicyProvision of them all, and
+the PolicyTeardown they are deleted with (as `components.segmentation` declares them).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from providers.illumio import (
     PairingKey,
     PairingProfile,
     PolicyProvision,
+    PolicyTeardown,
     RuleSet,
 )
 
@@ -62,7 +64,20 @@ def declare(projects: int, *, policy: bool = True) -> None:
         "pairing", name=f"{CLUSTER_NAME}-kubelink", assign_labels={"env": platform["env"].href}
     )
     PairingKey("pairing-key", pairing_profile_href=pairing.href)
-    dns = IpList("ip-dns", name=f"{CLUSTER_NAME}-dns", ip_ranges=["10.96.0.10"]) if policy else None
+    dns: IpList | None = None
+    with_teardown: pulumi.ResourceOptions | None = None
+    if policy:
+        apps = [label("app", f"tenant-{i // PROJECTS_PER_TENANT:04d}") for i in range(projects)]
+        teardown = PolicyTeardown(
+            "policy-teardown",
+            rule_sets=[f"{CLUSTER_NAME}-{_namespace(i)}" for i in range(projects)],
+            ip_lists=[f"{CLUSTER_NAME}-dns"],
+            opts=pulumi.ResourceOptions(depends_on=[platform["env"], *dict.fromkeys(apps)]),
+        )
+        with_teardown = pulumi.ResourceOptions(deleted_with=teardown)
+        dns = IpList(
+            "ip-dns", name=f"{CLUSTER_NAME}-dns", ip_ranges=["10.96.0.10"], opts=with_teardown
+        )
     policy_objects: list[pulumi.Resource] = [dns] if dns else []
     for index in range(projects):
         tenant = index // PROJECTS_PER_TENANT
@@ -74,7 +89,7 @@ def declare(projects: int, *, policy: bool = True) -> None:
         restrictions: dict[str, list[pulumi.Output[str]]] = {}
         if index % 2 == 1:
             restrictions["role"] = [label("role", "api").href, label("role", "worker").href]
-        namespace = f"t{tenant:04d}-p{index % PROJECTS_PER_TENANT}"
+        namespace = _namespace(index)
         profile = ContainerWorkloadProfile(
             f"{namespace}-profile",
             container_cluster_href=cluster.href,
@@ -83,15 +98,23 @@ def declare(projects: int, *, policy: bool = True) -> None:
             assign_labels={key: found.href for key, found in assigned.items()},
             label_restrictions=restrictions,
         )
-        if dns is not None:
-            policy_objects.append(_rule_set(namespace, assigned, dns, profile))
+        if dns is not None and with_teardown is not None:
+            policy_objects.append(_rule_set(namespace, assigned, dns, profile, with_teardown))
     if policy_objects:
         PolicyProvision("policy", objects=policy_objects, description="pce bench")
     pulumi.export("cluster_href", cluster.href)
 
 
+def _namespace(index: int) -> str:
+    return f"t{index // PROJECTS_PER_TENANT:04d}-p{index % PROJECTS_PER_TENANT}"
+
+
 def _rule_set(
-    namespace: str, assigned: dict[str, Label], dns: IpList, profile: pulumi.Resource
+    namespace: str,
+    assigned: dict[str, Label],
+    dns: IpList,
+    profile: pulumi.Resource,
+    with_teardown: pulumi.ResourceOptions,
 ) -> RuleSet:
     """A project's rule set: traffic within its scope, and DNS to the cluster's resolver."""
     within = {"providers": ["ams"], "consumers": ["ams"], "services": [{"proto": "tcp"}]}
@@ -106,5 +129,7 @@ def _rule_set(
         name=f"{CLUSTER_NAME}-{namespace}",
         scopes=[[assigned["app"].href, assigned["env"].href]],
         rules=[within, to_dns],
-        opts=pulumi.ResourceOptions(depends_on=[profile]),
+        opts=pulumi.ResourceOptions.merge(
+            with_teardown, pulumi.ResourceOptions(depends_on=[profile])
+        ),
     )

@@ -14,8 +14,9 @@ the ratio to the floor:
 - refresh: one read per 500 objects of each collection (1 each at these sizes), a rule
   read with its rule set, the pending changes once for the PolicyProvision;
 - destroy: one DELETE per object the stack made (a pairing key has no DELETE, rules go
-  with their rule set). A rule set or IP list deletion also provisions itself (pending GET,
-  dependencies, provision): 3 requests per policy object above this floor.
+  with their rule set). The policy objects are deleted with their PolicyTeardown, which
+  adds a constant 5 above this floor: a read of each collection to find them by name, and
+  one provision of every deletion (pending GET, dependencies, provision).
 
 `--no-policy` leaves the policy objects (IP list, rule sets, PolicyProvision) out, as the
 program was before they existed.

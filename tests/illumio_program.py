@@ -15,6 +15,7 @@ from providers.illumio import (
     PairingKey,
     PairingProfile,
     PolicyProvision,
+    PolicyTeardown,
     RuleSet,
 )
 
@@ -117,11 +118,13 @@ POLICY_CHANGE_REQUESTS = {
 }
 """`declare_policy(port=8443, batch=False)` after the first up: two versions."""
 POLICY_DESTROY_REQUESTS = {
-    "rule_set DELETE": 1,
+    "rule_set GET": 1,  # the PolicyTeardown finds its objects' drafts by name ...
+    "ip_list GET": 1,
+    "rule_set DELETE": 1,  # ... deletes them (their own Deletes are not called) ...
     "ip_list DELETE": 1,
-    "pending GET": 2,
-    "dependencies POST": 2,
-    "policy_version POST": 2,  # each deletion ends provisioned
+    "pending GET": 1,  # ... and provisions every deletion as one version
+    "dependencies POST": 1,
+    "policy_version POST": 1,
 }
 """Destroy after the change: PolicyProvision itself costs nothing."""
 
@@ -134,10 +137,20 @@ def policy_requests(counts: dict[str, int]) -> dict[str, int]:
 def declare_policy(*, port: int = 443, batch: bool = True, cidr: str = "10.0.0.0/8") -> None:
     """A project's segmentation: its labels, an egress IP list, a rule set allowing traffic
     within the project, DNS and egress to the IP list (plus a second rule set with
-    `batch`), and the PolicyProvision that makes them active."""
+    `batch`), the PolicyProvision that makes them active, and the PolicyTeardown they are
+    deleted with."""
     app = Label("policy-app", key="app", value="shop")
     env = Label("policy-env", key="env", value="prod")
-    egress = IpList("egress", name="e2e-egress", ip_ranges=[cidr], description="baseline")
+    teardown = PolicyTeardown(
+        "policy-teardown",
+        rule_sets=["e2e-shop", *(["e2e-batch"] if batch else [])],
+        ip_lists=["e2e-egress"],
+        opts=pulumi.ResourceOptions(depends_on=[app, env]),
+    )
+    with_teardown = pulumi.ResourceOptions(deleted_with=teardown)
+    egress = IpList(
+        "egress", name="e2e-egress", ip_ranges=[cidr], description="baseline", opts=with_teardown
+    )
     tcp = {"providers": ["ams"], "consumers": ["ams"], "services": [{"proto": "tcp", "port": port}]}
     dns = {
         "providers": ["ams"],
@@ -150,11 +163,18 @@ def declare_policy(*, port: int = 443, batch: bool = True, cidr: str = "10.0.0.0
         "services": [{"proto": "tcp", "port": 443}],
     }
     shop = RuleSet(
-        "shop-rules", name="e2e-shop", scopes=[[app.href, env.href]], rules=[tcp, dns, out]
+        "shop-rules",
+        name="e2e-shop",
+        scopes=[[app.href, env.href]],
+        rules=[tcp, dns, out],
+        opts=with_teardown,
     )
     objects: list[pulumi.Resource] = [egress, shop]
     if batch:
-        objects.append(RuleSet("batch-rules", name="e2e-batch", scopes=[[app.href]], rules=[dns]))
+        batch_rules = RuleSet(
+            "batch-rules", name="e2e-batch", scopes=[[app.href]], rules=[dns], opts=with_teardown
+        )
+        objects.append(batch_rules)
     provision = PolicyProvision("policy", objects=objects, description="e2e segmentation")
     pulumi.export("policy_version", provision.version)
     pulumi.export("shop_rule_set", shop.href)

@@ -2,7 +2,9 @@
 
 One RuleSet per project, the IP lists they use, and one PolicyProvision that makes the
 stack's draft changes active: one policy version per `pulumi up` that changed anything,
-none for a no-op. Deleted rule sets and IP lists provision their own deletion.
+none for a no-op. A rule set or IP list an up drops provisions its own deletion; a
+destroy (or removing the whole segmentation) deletes them all through one PolicyTeardown,
+as one policy version.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from components.segmentation.illumio_rules import (
     rule_labels,
 )
 from components.segmentation.intent import ProjectIntent
-from providers.illumio import IpList, PolicyProvision, RuleSet
+from providers.illumio import IpList, PolicyProvision, PolicyTeardown, RuleSet
 
 TYPE_TOKEN = "tenantguard:index:Segmentation"
 
@@ -56,20 +58,34 @@ class Segmentation(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
         own = pulumi.ResourceOptions(parent=self)
+        list_ranges = ip_lists(cluster, intents, egress_baseline, dns_cidrs)
+        specs = {key: project_rule_set(cluster, i, egress_baseline) for key, i in intents.items()}
+        used = sorted({label for spec in specs.values() for label in rule_labels(spec)})
+        # Registered first so every object can be deleted with it; it waits for the labels
+        # the rules use, so a destroy deletes it (and the policy) before those labels.
+        teardown = PolicyTeardown(
+            f"{name}-teardown",
+            rule_sets=[spec.name for spec in specs.values()],
+            ip_lists=list(list_ranges),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[label_registry.label(k, v) for k, v in used]
+            ),
+        )
+        with_teardown = pulumi.ResourceOptions(parent=self, deleted_with=teardown)
         lists = {
             list_name: IpList(
                 f"{name}-iplist-{list_name}",
                 name=list_name,
                 ip_ranges=list(ranges),
                 description="tenantguard: addresses the stack's rule sets allow",
-                opts=own,
+                opts=with_teardown,
             )
-            for list_name, ranges in ip_lists(cluster, intents, egress_baseline, dns_cidrs).items()
+            for list_name, ranges in list_ranges.items()
         }
         self.ip_lists = {list_name: resource.href for list_name, resource in lists.items()}
         sets: dict[str, RuleSet] = {}
         for key, intent in intents.items():
-            spec = project_rule_set(cluster, intent, egress_baseline)
+            spec = specs[key]
             sets[key] = RuleSet(
                 f"{name}-rules-{intent.project.namespace}",
                 name=spec.name,
@@ -78,6 +94,7 @@ class Segmentation(pulumi.ComponentResource):
                 rules=_rules(spec, label_registry, lists),
                 opts=pulumi.ResourceOptions(
                     parent=self,
+                    deleted_with=teardown,
                     depends_on=[
                         *(after or {}).get(key, ()),
                         *(lists.values()),

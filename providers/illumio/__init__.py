@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "IpList": "providers.illumio.ip_list",
     "PolicyProvision": "providers.illumio.provisioning",
     "ProvisionError": "providers.illumio.provisioning",
+    "PolicyTeardown": "providers.illumio.teardown",
     "RuleSetRecord": "providers.illumio.policy_models",
     "IpListRecord": "providers.illumio.policy_models",
 }

@@ -12,12 +12,15 @@ Design, and why:
   subset still needs. Anything needed that is not the stack's own (another user's draft IP
   list, a label group) fails the run with the hrefs named: it is never pulled in. Then one
   `POST /sec_policy` with `change_subset` of exact `{href}` entries; never without one.
-- **Deletes provision themselves.** The engine deletes removed resources after all
-  creates and updates, dependents first, and `PolicyProvision` (a dependent) before the
-  objects at destroy. So a `RuleSet` or `IpList` delete DELETEs the draft and provisions
-  that deletion itself, with the same pending/dependencies steps: a rule set goes before the
-  IP lists it used, so each deletion's subset is self-contained. That is one version per
-  deleted object: the cost of making every deletion end provisioned.
+- **A removed object provisions its own deletion.** The engine deletes removed resources
+  after all creates and updates, dependents first. So a `RuleSet` or `IpList` that an up
+  drops DELETEs its draft and provisions that deletion itself, with the same
+  pending/dependencies steps: a rule set goes before the IP lists it used, so each
+  deletion's subset is self-contained.
+- **A teardown is one version.** Objects declared `deleted_with` a `PolicyTeardown`
+  (`providers.illumio.teardown`) are not deleted one by one when it goes too (a destroy,
+  or the whole segmentation removed): the teardown deletes their drafts and provisions
+  every deletion at once.
 - **Repair without duplicates.** A provision whose answer is lost (5xx, a dropped
   connection) is followed by a fresh read of the pending changes: what is no longer
   pending was provisioned, and only what still is gets sent again. A failure between a
@@ -32,7 +35,7 @@ Design, and why:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -50,6 +53,7 @@ from providers.illumio.provider_base import (
 
 if TYPE_CHECKING:
     from providers.illumio.client import PceClient
+    from providers.illumio.policy_models import PendingChange
 
 MAX_DESCRIPTION = 1000
 
@@ -72,17 +76,26 @@ def describe(owner: str, action: str, hrefs: Iterable[str], names: Mapping[str, 
 
 
 def provision_own(
-    client: PceClient, hrefs: Iterable[str], owner: str, action: str
+    client: PceClient,
+    hrefs: Iterable[str],
+    owner: str,
+    action: str,
+    also: Callable[[PendingChange], bool] | None = None,
 ) -> tuple[list[str], str | None]:
     """Provision those of `hrefs` that are pending, as one version; (provisioned, version).
 
-    Requests: 1 GET pending (and nothing more when none is pending), 1 POST dependencies,
-    1 POST provision; after a lost provision answer, 1 GET pending before each retry.
+    `also` claims more of the pending changes as the stack's own (a teardown claims the
+    pending deletions of its objects by name, so a retried destroy still provisions the
+    deletions an earlier attempt made). Requests: 1 GET pending (and nothing more when none
+    is pending), 1 POST dependencies, 1 POST provision; after a lost provision answer,
+    1 GET pending before each retry.
     """
     from providers.illumio.errors import PceOutcomeUnknownError
 
     own = set(hrefs)
     pending = client.pending_changes()
+    if also is not None:
+        own |= {href for href, change in pending.items() if also(change)}
     todo = sorted(own & set(pending))
     if not todo:
         return [], None
@@ -183,7 +196,8 @@ class PolicyProvisionProvider(IllumioProvider):
         return pulumi.dynamic.ReadResult(id_, outs)
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        """Nothing to do: each RuleSet/IpList delete provisions its own deletion."""
+        """Nothing to do: a RuleSet/IpList delete provisions its own deletion, or their
+        `PolicyTeardown` provisions them all."""
 
 
 class PolicyProvision(pulumi.dynamic.Resource, module="illumio", name="PolicyProvision"):

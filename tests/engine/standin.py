@@ -363,6 +363,7 @@ class _Deployment:
             delete_before_replace=bool(request.deleteBeforeReplace),
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
+            deleted_with=str(request.deletedWith or ""),
         )
         try:
             with self.lock:
@@ -476,11 +477,16 @@ class _Deployment:
         self._step("create" if old is None else "update", resource)
 
     # ------------------------------------------------------------------ deletes
-    def _delete(self, resource: ResourceState) -> None:
-        """Delete one resource (a provider call for dynamic ones), then forget it."""
+    def _delete(self, resource: ResourceState, deleting: frozenset[str] = frozenset()) -> None:
+        """Delete one resource (a provider call for dynamic ones), then forget it.
+
+        As the engine does, no Delete is sent for a resource `deleted_with` one of the
+        resources this operation deletes (`deleting`): that one's Delete takes it along.
+        """
         if resource.protect:
             raise RuntimeError(f"{resource.urn} is protected and cannot be deleted")
-        if resource.dynamic and not resource.retain_on_delete:
+        taken_along = bool(resource.deleted_with) and resource.deleted_with in deleting
+        if resource.dynamic and not resource.retain_on_delete and not taken_along:
             self.providers.delete(resource)
         with self.lock:
             current = self.state.resources.get(resource.urn)
@@ -492,15 +498,17 @@ class _Deployment:
         """After a successful program: delete what it no longer declares, and replaced objects."""
         registered = set(self.registered)
         removed = [r for urn, r in self.state.resources.items() if urn not in registered]
+        deleting = frozenset(r.urn for r in removed)
         for resource in deletion_order([*removed, *self.replaced]):
-            self._delete(resource)
+            self._delete(resource, deleting)
         ordered = {urn: self.state.resources[urn] for urn in self.registered}
         self.state.resources = ordered
 
     def delete_all(self) -> None:
         """Destroy: every resource, dependents first."""
+        deleting = frozenset(self.state.resources)
         for resource in deletion_order(list(self.state.resources.values())):
-            self._delete(resource)
+            self._delete(resource, deleting)
 
     def refresh_all(self) -> None:
         """Refresh: Read every dynamic resource; drop those the provider reports gone."""

@@ -81,6 +81,8 @@ class ResourceState:
     delete_before_replace: bool = False
     protect: bool = False
     retain_on_delete: bool = False
+    deleted_with: str = ""
+    """The URN whose deletion in the same operation makes this one's Delete unnecessary."""
 
     @property
     def dynamic(self) -> bool:

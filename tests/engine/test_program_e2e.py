@@ -199,8 +199,8 @@ def test_first_up_creates_exactly_the_objects_the_spec_implies(emu, engine, spec
         "policy_version POST": 1,
     }
     # cluster, pairing profile + key, 7 labels, 2 profiles, an IP list, 2 rule sets, the
-    # provision
-    assert result.count("Create") == 16
+    # provision and the teardown (no request of its own)
+    assert result.count("Create") == 17
 
 
 def test_second_up_makes_no_pce_request_and_changes_nothing(emu, engine, spec_dir) -> None:
@@ -248,8 +248,9 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
     emu.reset_counts()
     write_spec(spec_dir, db_mode="visibility_only", with_api=True)
     added = engine.up(program(spec_dir))
-    # the new project's labels, profile and rule set; the provision takes in the rule set
-    assert added.count("Create") == 4 and added.count("Update") == 1
+    # the new project's labels, profile and rule set; the provision takes in the rule set,
+    # the teardown its name
+    assert added.count("Create") == 4 and added.count("Update") == 2
     assert added.count("Delete") == 0
     dynamic_created = [s.name for s in added.steps if s.op == "create" and "dynamic" in s.type]
     assert sorted(dynamic_created) == [
@@ -259,7 +260,9 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
         "platform-shop-api-profile",
     ]
     assert all(
-        "shop-api" in s.name or s.name in ("label-role-api", "platform-segmentation-provision")
+        "shop-api" in s.name
+        or s.name
+        in ("label-role-api", "platform-segmentation-provision", "platform-segmentation-teardown")
         for s in added.changed()
     )
     assert request_counts(emu) == {
@@ -306,17 +309,21 @@ def test_spec_changes_touch_only_what_changed_and_destroy_cleans_the_pce(
             for state in (emu.policy.draft, emu.policy.active):
                 left = [o["name"] for o in state[kind].values()]
                 assert not [n for n in left if n.startswith("tenantguard-")], (kind, left)
+    versions = len(emu.policy.versions)
     assert request_counts(emu) == {
-        "rule_set DELETE": 2,  # each policy object provisions its own deletion ...
+        "rule_set GET": 1,  # the teardown finds the policy objects by name ...
+        "ip_list GET": 1,
+        "rule_set DELETE": 2,  # ... deletes them (they are deleted with it) ...
         "ip_list DELETE": 1,
-        "pending GET": 3,
-        "dependencies POST": 3,
-        "policy_version POST": 3,
+        "pending GET": 1,  # ... and provisions the deletions as one version ...
+        "dependencies POST": 1,
+        "policy_version POST": 1,
         "profile DELETE": 2,  # ... before the profiles and labels they name go
         "label DELETE": 6,  # all but loc=lab, which this stack only used
         "pairing_profile DELETE": 1,
         "cluster DELETE": 1,
     }
+    assert versions == 4, "first up, the new project, its removal, the destroy"
     deletes = [r for r in emu.requests if r.method == "DELETE"]
     assert all(r.status == 204 for r in deletes), "no refused or failed delete"
 

@@ -311,3 +311,30 @@ def test_resource_options_the_engine_applies(engine: EngineStandIn, toy_store: P
     kept = engine.destroy()
     assert kept.count("Delete") == 0 and len(engine.state) == 0
     assert sorted(by_name(toy_store)) == ["opt"], "retained: forgotten, not deleted"
+
+
+def test_deleted_with_skips_the_delete_only_when_its_owner_goes_too(
+    engine: EngineStandIn, toy_store: Path
+) -> None:
+    def program(*, with_child: bool = True) -> Callable[[], None]:
+        def declare() -> None:
+            owner = Item("owner", name="owner", value="1")
+            if with_child:
+                Item(
+                    "child",
+                    name="child",
+                    value="2",
+                    opts=pulumi.ResourceOptions(deleted_with=owner),
+                )
+
+        return declare
+
+    engine.up(program())
+    dropped = engine.up(program(with_child=False))  # the owner stays: the child's own Delete
+    assert dropped.count("Delete") == 1 and sorted(by_name(toy_store)) == ["owner"]
+
+    engine.up(program())
+    destroyed = engine.destroy()
+    assert [c.name for c in destroyed.calls if c.method == "Delete"] == ["owner"]
+    assert len(engine.state) == 0
+    assert sorted(by_name(toy_store)) == ["child"], "taken along: no Delete of its own was sent"
