@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.illumio_program import (
     POLICY_CHANGE_REQUESTS,
     POLICY_DESTROY_REQUESTS,
@@ -68,3 +70,28 @@ def test_up_no_op_change_destroy_under_the_real_engine(emu, make_stack) -> None:
     assert emu.policy.update_type("rule_sets", foreign_href) == "create", "never provisioned"
     assert all(foreign_href not in v["provisioned_hrefs"] for v in emu.policy.versions)
     assert len(emu.policy.versions) == 4, "the destroy is one version"
+
+
+def test_a_destroy_whose_provision_failed_is_finished_by_the_next_destroy(emu, make_stack) -> None:
+    from pulumi.automation import CommandError
+
+    real = make_stack(emu, name="policy-retry", program=PROGRAM)
+    real.up()
+    versions = len(emu.policy.versions)
+    emu.inject_failures(50, status=500, method="POST")  # the destroy cannot provision
+    with pytest.raises(CommandError):
+        real.destroy()
+    emu.faults._injected.clear()
+    with emu.lock:
+        pending = emu.policy.pending_hrefs()
+    assert set(pending) == {"rule_sets", "ip_lists"}, "the drafts went, their deletions wait"
+    assert all(kind == "delete" for kinds in pending.values() for kind in kinds.values())
+    assert emu.policy.active["rule_sets"], "still enforced: nothing was cut off half-way"
+    left = {r["type"].rsplit(":", 1)[-1] for r in real.export().get("resources", [])}
+    assert "PolicyTeardown" in left, "the engine kept the teardown for the next destroy"
+
+    again = real.destroy()
+    assert again.requests.get("policy_version POST") == 1
+    assert "rule_set DELETE" not in again.requests and "ip_list DELETE" not in again.requests
+    assert emu.policy.pending_hrefs() == {} and emu.policy.active["rule_sets"] == {}
+    assert len(emu.policy.versions) == versions + 1, "the whole destroy is one version"
