@@ -106,3 +106,14 @@ def test_a_failed_provision_is_repaired_by_the_next_up_without_a_second_version(
     emu.reset_counts()
     engine.up(lambda: declare_policy(port=8080))
     assert emu.count() == 0
+
+
+def test_removing_the_whole_policy_in_an_up_is_one_version(emu, engine) -> None:
+    engine.up(lambda: declare_policy())
+    versions = len(emu.policy.versions)
+    emu.reset_counts()
+    engine.up(lambda: None)  # the program no longer declares any policy object
+    counts = policy_requests(request_counts(emu))
+    assert counts["policy_version POST"] == 1 and counts["rule_set DELETE"] == 2
+    assert len(emu.policy.versions) == versions + 1, "the teardown took its objects along"
+    assert emu.policy.active["rule_sets"] == {} and emu.policy.pending_hrefs() == {}
