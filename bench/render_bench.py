@@ -8,8 +8,10 @@ memory never shows up in another's. For each size the script:
    `tenantguard.render.render_stack`, the function behind `tenantguard render` (the
    program under the recording mocks, which loads and validates the spec; building the
    files; writing them);
-2. runs the floor: the same mocks registering exactly as many plain Kubernetes ConfigMaps
-   as the render registered for that size, and nothing else;
+2. runs the floor: the same mocks, under the same SDK settings
+   (`tenantguard.render_engine.offline_engine`: no per-resource stack capture, rare full
+   garbage collections), registering exactly as many plain Kubernetes ConfigMaps as the
+   render registered for that size, and nothing else;
 3. measures an idle interpreter with the same imports, whose peak RSS is subtracted from both.
 
 Time is wall-clock (`time.perf_counter`) around the call, after the imports. Memory is the
@@ -166,6 +168,7 @@ def child_floor(args: argparse.Namespace) -> dict[str, Any]:
 
     from tenantguard.recording_mocks import run_mocked
     from tenantguard.render import placeholder_outputs
+    from tenantguard.render_engine import offline_engine
 
     count: int = args.resources
 
@@ -179,13 +182,14 @@ def child_floor(args: argparse.Namespace) -> dict[str, Any]:
             )
 
     start = time.perf_counter()
-    recording = run_mocked(
-        program,
-        outputs_hook=placeholder_outputs,
-        config=dict(STACK_CONFIG),
-        stack=STACK,
-        project=PROJECT,
-    )
+    with offline_engine():  # what `render_stack` runs the program under, so the same SDK work
+        recording = run_mocked(
+            program,
+            outputs_hook=placeholder_outputs,
+            config=dict(STACK_CONFIG),
+            stack=STACK,
+            project=PROJECT,
+        )
     total = time.perf_counter() - start
     if len(recording.resources) != count:
         raise RuntimeError(f"floor registered {len(recording.resources)} resources, not {count}")

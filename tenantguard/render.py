@@ -4,6 +4,8 @@ The render is split along its steps, and this module is the entry that ties them
 (and re-exports their public names, so `from tenantguard.render import ...` keeps working):
 
 - `tenantguard.render_mocks`: the offline config and what the mocks answer (placeholders);
+- `tenantguard.render_engine`: the SDK's per-resource work a render does without
+  (source positions, frequent full garbage collections);
 - `tenantguard.render_layout`: which resource becomes which file, and its document;
 - `tenantguard.render_secrets`: which fields are secret, and every secret text to scrub;
 - `tenantguard.kubeconfig_outline`: a kubeconfig shown without its credentials;
@@ -27,6 +29,7 @@ from typing import Any
 from tenantguard import kubeconfig_outline
 from tenantguard.recording_mocks import OutputsHook, run_mocked
 from tenantguard.redact import scrub
+from tenantguard.render_engine import offline_engine
 from tenantguard.render_flows import flow_files
 from tenantguard.render_layout import (
     MAX_SEGMENT,
@@ -121,13 +124,14 @@ def render_stack(
     stack_config = load_stack_config(stack, directory)
     project = (project_name(directory) if directory is not None else None) or DEFAULT_PROJECT
     config = offline_config(stack, stack_config.values, config_overrides)
-    recording = run_mocked(
-        program or default_program(stacks_dir),
-        outputs_hook=outputs_hook or placeholder_outputs,
-        config=config,
-        stack=stack,
-        project=project,
-    )
+    with offline_engine():
+        recording = run_mocked(
+            program or default_program(stacks_dir),
+            outputs_hook=outputs_hook or placeholder_outputs,
+            config=config,
+            stack=stack,
+            project=project,
+        )
     try:
         secrets = collect_secrets(recording, config)
         files = [*render_files(recording, secrets), *flow_files(recording)]

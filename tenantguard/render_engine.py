@@ -1,0 +1,73 @@
+"""How the SDK runs during an offline render: two costs that buy nothing offline, switched off.
+
+An offline render registers every resource under Pulumi's mock engine, and the SDK does
+per-resource work there that only a real deployment uses:
+
+- **Source positions.** For every resource the SDK captures the Python stack
+  (`pulumi.runtime.resource._get_stack_trace`: `traceback.extract_stack()`, a source-line
+  lookup and a `Path.as_uri()` per frame) so the engine can say which line created it. The
+  mocks never read it, and the program creates its resources about 20 calls deep, so it is
+  a good part of each registration. During a render the capture returns an empty stack
+  trace: the request carries no source position, and nothing else changes.
+- **Full garbage collections.** The render keeps every resource, Output and request alive
+  until it ends, and CPython's full collection walks all of them each time it runs: the
+  more projects, the longer each walk, so the render grew faster than linearly. Almost
+  nothing a full collection finds is garbage (the young collections free the cycles
+  asyncio leaves behind), so during a render a full collection runs only after
+  `FULL_COLLECTION_EVERY` young-generation ones instead of CPython's 10.
+
+`offline_engine()` applies both and restores the SDK and the collector afterwards, also
+when the program fails. It patches a private SDK function, so it checks the function is
+still there first and fails loudly (`EngineSetupError`) if an SDK upgrade renamed it,
+rather than render slowly without saying why. `tenantguard render` and the render
+benchmark's floor both run under it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
+
+from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime.proto import source_pb2
+
+STACK_TRACE_HOOK = "_get_stack_trace"
+"""The SDK function (in `pulumi.runtime.resource`) that captures a resource's stack."""
+
+FULL_COLLECTION_EVERY = 1000
+"""Young-generation (gen 1) collections between two full ones during a render."""
+
+
+class EngineSetupError(RuntimeError):
+    """The installed Pulumi SDK no longer has what `offline_engine` patches."""
+
+
+def _no_stack_trace() -> source_pb2.StackTrace:
+    """What the SDK sends when it finds no user frame: an empty stack, no source position."""
+    return source_pb2.StackTrace()
+
+
+def stack_trace_hook() -> Callable[[], source_pb2.StackTrace]:
+    """The SDK's stack capture, as installed; `EngineSetupError` if it is gone or changed."""
+    original = getattr(sdk_resource, STACK_TRACE_HOOK, None)
+    if not callable(original):
+        raise EngineSetupError(
+            f"pulumi.runtime.resource.{STACK_TRACE_HOOK} is not there any more (Pulumi SDK "
+            "upgrade?): update tenantguard.render_engine to the SDK's new stack capture"
+        )
+    return original
+
+
+@contextlib.contextmanager
+def offline_engine() -> Iterator[None]:
+    """Run the block with no per-resource stack capture and rare full collections."""
+    original = stack_trace_hook()
+    thresholds = gc.get_threshold()
+    setattr(sdk_resource, STACK_TRACE_HOOK, _no_stack_trace)
+    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_COLLECTION_EVERY))
+    try:
+        yield
+    finally:
+        setattr(sdk_resource, STACK_TRACE_HOOK, original)
+        gc.set_threshold(*thresholds)
