@@ -7,6 +7,7 @@ parents, dependencies and resource options; this monitor records the whole reque
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,8 +76,19 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, outputs_hook: OutputsHook | None = None) -> None:
         self._ids = itertools.count(1)
         self._hook = outputs_hook
+        self._last = threading.local()
+
+    def forget_inputs(self) -> None:
+        """Drop the inputs `new_resource` last saw on this thread."""
+        self._last.inputs = None
+
+    def last_inputs(self) -> dict[str, Any] | None:
+        """The inputs `new_resource` last saw on this thread (the monitor's deserialized
+        request, which each registration's monitor thread makes exactly once), if any."""
+        return getattr(self._last, "inputs", None)
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self._last.inputs = args.inputs
         outputs = dict(args.inputs)
         if self._hook is not None:
             extra = self._hook(args)
@@ -103,10 +115,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return self._urns.setdefault(urn, urn)
 
     def RegisterResource(self, request: Any) -> Any:
+        recording_mocks = self.mocks if isinstance(self.mocks, RecordingMocks) else None
+        if recording_mocks is not None:
+            recording_mocks.forget_inputs()
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        inputs = rpc.deserialize_properties(request.object)
+        # The stock monitor has deserialized the request for the mocks already: record that
+        # (the same values), rather than deserialize every resource's inputs a second time.
+        inputs = recording_mocks.last_inputs() if recording_mocks is not None else None
+        if inputs is None:
+            inputs = rpc.deserialize_properties(request.object)
         registration = self.resources.get(response.urn)
         self.recording.resources.append(
             Registered(
