@@ -178,7 +178,9 @@ class DynamicHost:
     def call(self, method: str, request: Any) -> Any:
         """One gRPC call to the host; a failure becomes HostCallError naming the method."""
         try:
-            return getattr(self.stub, method)(request, timeout=120)
+            # The engine sets no deadline on provider calls; this one only keeps a hung host
+            # from hanging the tests (a teardown of 1,000 objects takes minutes).
+            return getattr(self.stub, method)(request, timeout=900)
         except grpc.RpcError as error:
             raise HostCallError(method, error) from None
 

@@ -149,3 +149,20 @@ def test_check_refuses_names_the_pce_cannot_hold(emu, host) -> None:
     outcome = host.check(TEARDOWN, {"rule_sets": ["", "x" * 256], "ip_lists": "egress"})
     assert sorted(path for path, _ in outcome.failures) == ["ip_lists", "rule_sets", "rule_sets"]
     assert emu.count() == 0
+
+
+def test_a_failed_delete_provisions_nothing_and_the_next_destroy_finishes(emu, host) -> None:
+    _active_stack(emu, host)
+    state = _teardown(host)
+    versions = len(emu.policy.versions)
+    host.next_operation()
+    emu.inject_failures(1, 500, "DELETE")  # one of the rule sets' DELETEs is refused
+    with pytest.raises(Exception, match="Delete"):
+        host.delete(state)
+    emu.faults._injected.clear()
+    assert len(emu.policy.versions) == versions, "no version with a deletion missing"
+    assert len(emu.policy.active["rule_sets"]) == 2, "the active policy is untouched"
+    host.next_operation()
+    host.delete(state)
+    assert len(emu.policy.versions) == versions + 1
+    assert emu.policy.pending_hrefs() == {} and emu.policy.active["rule_sets"] == {}
