@@ -124,6 +124,8 @@ def render_stack(
     stack_config = load_stack_config(stack, directory)
     project = (project_name(directory) if directory is not None else None) or DEFAULT_PROJECT
     config = offline_config(stack, stack_config.values, config_overrides)
+    # Building the files stays under the engine too: restoring CPython's collector before it
+    # would make its first full collections walk everything the mocks left, mid-build.
     with offline_engine():
         recording = run_mocked(
             program or default_program(stacks_dir),
@@ -132,11 +134,11 @@ def render_stack(
             stack=stack,
             project=project,
         )
-    try:
-        secrets = collect_secrets(recording, config)
-        files = [*render_files(recording, secrets), *flow_files(recording)]
-    finally:
-        kubeconfig_outline.clear_cache()
+        try:
+            secrets = collect_secrets(recording, config)
+            files = [*render_files(recording, secrets), *flow_files(recording)]
+        finally:
+            kubeconfig_outline.clear_cache()
     target = out_dir if out_dir is not None else Path("render") / stack
     prepare_directory(target)
     written = write_files(target, files)
