@@ -120,8 +120,7 @@ def tear_down(
             # raised once every DELETE has ended; nothing is provisioned then, and the
             # next destroy claims the deletions made.
             with ThreadPoolExecutor(min(DELETE_WORKERS, len(hrefs))) as pool:
-                for _ in pool.map(lambda href, kind=kind: _delete_draft(client, kind, href), hrefs):
-                    pass
+                list(pool.map(lambda href, kind=kind: _delete_draft(client, kind, href), hrefs))
             deleted += hrefs
     return provision_own(client, deleted, owner, "pulumi destroy deletes", also=_claims(names))
 

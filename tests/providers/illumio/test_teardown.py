@@ -88,7 +88,7 @@ def test_a_failed_destroy_is_finished_by_the_next_one(emu, host) -> None:
     hrefs = _active_stack(emu, host)
     state = _teardown(host)
     host.next_operation()
-    emu.inject_failures(50, status=500, method="POST")  # the provision fails for good
+    emu.inject_failures(50, status=500, method="POST")  # no provision can go through
     with pytest.raises(Exception, match="Delete"):
         host.delete(state)
     emu.faults._injected.clear()
