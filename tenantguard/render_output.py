@@ -43,17 +43,13 @@ def listed_paths(directory: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def inside(directory: Path, relative: str) -> Path | None:
-    """`directory/relative` if it stays inside `directory` (no '..', absolute or symlink escape)."""
+def relative_parts(relative: str) -> tuple[str, ...] | None:
+    """The parts of a relative POSIX path that names something below its directory; None for
+    an absolute path, one with '..', or an empty one."""
     candidate = PurePosixPath(relative)
     if candidate.is_absolute() or ".." in candidate.parts or not candidate.parts:
         return None
-    path = directory.joinpath(*candidate.parts)
-    try:
-        path.parent.resolve().relative_to(directory.resolve())
-    except ValueError:
-        return None
-    return path
+    return candidate.parts
 
 
 def check_target(directory: Path) -> None:
@@ -69,13 +65,24 @@ def check_target(directory: Path) -> None:
 
 
 def _write_tree(directory: Path, files: Iterable[RenderedFile]) -> list[str]:
+    """Write `files` into `directory`, a fresh staging directory this render made.
+
+    Nothing else writes there and the render makes no symlinks, so a path without '..'
+    cannot leave it: the check is lexical, and each directory is made once.
+    """
     written: list[str] = []
+    made: set[str] = set()
+    root = os.fspath(directory)
     for item in files:
-        path = inside(directory, item.path)
-        if path is None:
+        parts = relative_parts(item.path)
+        if parts is None:
             raise RenderError(f"refusing to write {item.path!r} outside {directory}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(item.content, encoding="utf-8", newline="\n")
+        folder = os.path.join(root, *parts[:-1])
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        with open(os.path.join(folder, parts[-1]), "w", encoding="utf-8", newline="\n") as out:
+            out.write(item.content)
         written.append(item.path)
     lines = MARKER_HEADER + "".join(f"{path}\n" for path in sorted(written))
     (directory / MARKER_NAME).write_text(lines, encoding="utf-8", newline="\n")

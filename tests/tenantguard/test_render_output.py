@@ -45,6 +45,31 @@ def test_a_write_that_fails_midway_leaves_the_previous_output_byte_identical(
     assert set(snapshot(target)) == {"three.txt", MARKER_NAME}
 
 
+@pytest.mark.parametrize("escape", ["../evil.yaml", "/tmp/evil.yaml", "a/../../evil.yaml", ""])
+def test_a_path_leaving_the_output_is_refused_and_nothing_changes(
+    tmp_path: Path, escape: str
+) -> None:
+    target = tmp_path / "out"
+    replace_directory(target, FIRST)
+    before = snapshot(target)
+    with pytest.raises(RenderError, match="refusing to write"):
+        replace_directory(
+            target, [RenderedFile("a/one.yaml", "changed\n"), RenderedFile(escape, "x")]
+        )
+    assert snapshot(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing written beside it
+
+
+def test_a_file_where_a_directory_must_go_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    replace_directory(target, FIRST)
+    before = snapshot(target)
+    clash = [RenderedFile("a", "file\n"), RenderedFile("a/b.yaml", "b\n")]
+    with pytest.raises(RenderError, match="the previous output is unchanged"):
+        replace_directory(target, clash)
+    assert snapshot(target) == before
+
+
 def test_files_no_render_wrote_are_carried_over(tmp_path: Path) -> None:
     target = tmp_path / "out"
     replace_directory(target, FIRST)
