@@ -7,11 +7,40 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import yaml
 
 from components.formats import ca_certificate_problem, https_url_problem
+
+_PLAIN = re.compile(r"[A-Za-z0-9._:/@+=-]*")
+"""Texts libyaml's emitter writes exactly as PyYAML's does (no spaces, quotes or non-ASCII)."""
+
+_C_DUMPER: Any = getattr(yaml, "CSafeDumper", None)
+
+
+def _texts(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+    else:
+        yield value
+
+
+def _dump(config: dict[str, Any]) -> str:
+    """`yaml.safe_dump(config, sort_keys=False)`, byte for byte; through libyaml when every
+    text is in `_PLAIN` (a render writes thousands of kubeconfigs; PyYAML's emitter is slow)."""
+    if _C_DUMPER is not None and all(
+        isinstance(text, str) and _PLAIN.fullmatch(text) for text in _texts(config)
+    ):
+        return yaml.dump(config, Dumper=_C_DUMPER, sort_keys=False)
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 class KubeconfigError(ValueError):
@@ -122,4 +151,4 @@ def _kubeconfig(
         "current-context": context,
         "preferences": {},
     }
-    return yaml.safe_dump(config, sort_keys=False)
+    return _dump(config)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import random
+import string
 
 import pytest
 import yaml
@@ -92,3 +94,30 @@ def test_undecodable_token_is_refused_without_echoing_it():
     with pytest.raises(KubeconfigError) as caught:
         token_from_secret_data({"token": "!!not-base64!!"})
     assert "!!not-base64!!" not in str(caught.value)
+
+
+_ALPHABET = string.ascii_letters + string.digits + "._:/@+=-"
+_YAML_LOOKALIKES = ["true", "null", "~", "1e3", "0x1f", "-", "-a", "a:", "@x", "1.0", "yes", "<<"]
+
+
+def _name(rnd: random.Random) -> str:
+    if rnd.random() < 0.3:
+        return rnd.choice(_YAML_LOOKALIKES)
+    return "".join(rnd.choice(_ALPHABET) for _ in range(rnd.randint(1, 120)))
+
+
+@pytest.mark.parametrize("odd", ["", "team one", "équipe", "it's", 'say "hi"', "a\tb"])
+def test_kubeconfig_text_is_what_pyyaml_writes_for_any_names(odd):
+    """The text stored in Vault must not change with the emitter that writes it: a different
+    byte would update every project's kubeconfig secret on the next `pulumi up`."""
+    rnd = random.Random(f"kubeconfig-{odd}")
+    for _ in range(100):
+        text = build_kubeconfig(
+            cluster_name=_name(rnd) + odd,
+            server=rnd.choice(["https://10.0.0.1:6443", "https://api.example.test"]),
+            certificate_authority=PEM,
+            namespace=_name(rnd),
+            user=_name(rnd),
+            token=_name(rnd),
+        )
+        assert text == yaml.safe_dump(yaml.safe_load(text), sort_keys=False)
