@@ -27,6 +27,7 @@ time is mostly Pulumi's mock engine registering ~19,000 resources.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import math
@@ -46,6 +47,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from anywhere: the project's packages first
     sys.path.insert(0, str(REPO))
+
+from bench.replay_floor import (  # noqa: E402 - after the path setup above
+    load_registrations,
+    noting_aliases,
+    replay_program,
+    save_registrations,
+)
 
 STACK = "bench"
 PROJECT = "tenantguard"
@@ -137,16 +145,20 @@ def child_render(args: argparse.Namespace) -> dict[str, Any]:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    start = time.perf_counter()
-    result = render.render_stack(
-        STACK, out_dir=workdir / "render", project_dir=workdir, stacks_dir=workdir / "stacks"
-    )
-    total = time.perf_counter() - start
+    with contextlib.ExitStack() as stack:
+        aliases = stack.enter_context(noting_aliases()) if args.registrations_out else {}
+        start = time.perf_counter()
+        result = render.render_stack(
+            STACK, out_dir=workdir / "render", project_dir=workdir, stacks_dir=workdir / "stacks"
+        )
+        total = time.perf_counter() - start
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.profile_out)
 
     recording = clock.results["run_mocked"]
+    if args.registrations_out:
+        save_registrations(recording, aliases, Path(args.registrations_out))
     spec = clock.results["load"]
     return {
         "seconds": total,
@@ -196,10 +208,33 @@ def child_floor(args: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": total, "peak_rss": _peak_rss_bytes(), "resources": count}
 
 
+def child_replay(args: argparse.Namespace) -> dict[str, Any]:
+    """Register the render's own registrations again, as plain resources (`replay_floor`)."""
+    from tenantguard.recording_mocks import run_mocked
+    from tenantguard.render import placeholder_outputs
+    from tenantguard.render_engine import offline_engine
+
+    rows = load_registrations(Path(args.registrations))
+    start = time.perf_counter()
+    with offline_engine():
+        recording = run_mocked(
+            lambda: replay_program(rows),
+            outputs_hook=placeholder_outputs,
+            config=dict(STACK_CONFIG),
+            stack=STACK,
+            project=PROJECT,
+        )
+    total = time.perf_counter() - start
+    if len(recording.resources) != len(rows):
+        raise RuntimeError(f"replay registered {len(recording.resources)}, not {len(rows)}")
+    return {"seconds": total, "peak_rss": _peak_rss_bytes(), "resources": len(rows)}
+
+
 CHILDREN: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "idle": child_idle,
     "render": child_render,
     "floor": child_floor,
+    "replay": child_replay,
 }
 
 
@@ -271,6 +306,7 @@ class SizeResult:
     mocks_s: float = 0.0
     phases_s: dict[str, float] = field(default_factory=dict)
     floor_s: float = 0.0
+    replay_s: float = 0.0
     render_peak_mib: float = 0.0
     floor_peak_mib: float = 0.0
     error: str | None = None
@@ -285,6 +321,10 @@ class SizeResult:
         return self.mocks_s / self.floor_s if self.floor_s else float("nan")
 
     @property
+    def replay_ratio(self) -> float:
+        return self.mocks_s / self.replay_s if self.replay_s else float("nan")
+
+    @property
     def memory_ratio(self) -> float:
         return self.render_peak_mib / self.floor_peak_mib if self.floor_peak_mib else float("nan")
 
@@ -293,6 +333,7 @@ class SizeResult:
         ratios = {
             "time_ratio": self.time_ratio,
             "mocks_ratio": self.mocks_ratio,
+            "replay_ratio": self.replay_ratio,
             "memory_ratio": self.memory_ratio,
         }
         data.update({key: None if math.isnan(value) else value for key, value in ratios.items()})
@@ -310,18 +351,25 @@ def measure_size(
         for attempt in range(1, repeat + 1):
             log(f"{projects} projects, run {attempt}/{repeat}: render ...")
             try:
-                rendered = spawn("render", ["--workdir", str(workdir)], timeout=timeout)
+                registrations = str(workdir / "registrations.pickle")
+                rendered = spawn(
+                    "render",
+                    ["--workdir", str(workdir), "--registrations-out", registrations],
+                    timeout=timeout,
+                )
                 log(
                     f"  render {rendered['seconds']:.2f} s, {rendered['resources']} resources; "
                     "floor ..."
                 )
                 floor = spawn("floor", ["--resources", str(rendered["resources"])], timeout=timeout)
-                log(f"  floor {floor['seconds']:.2f} s")
+                log(f"  floor {floor['seconds']:.2f} s; replay ...")
+                replayed = spawn("replay", ["--registrations", registrations], timeout=timeout)
+                log(f"  replay {replayed['seconds']:.2f} s")
             except ChildFailed as exc:
                 outcome.error = str(exc)
                 log(f"  {exc}")
                 break
-            outcome.runs.append({"render": rendered, "floor": floor})
+            outcome.runs.append({"render": rendered, "floor": floor, "replay": replayed})
     if not outcome.runs:
         return outcome
     renders = [run["render"] for run in outcome.runs]
@@ -336,6 +384,7 @@ def measure_size(
     outcome.mocks_s = statistics.median(r["phases"]["program_under_mocks"] for r in renders)
     outcome.phases_s = {p: statistics.median(r["phases"][p] for r in renders) for p in PHASES}
     outcome.floor_s = statistics.median(f["seconds"] for f in floors)
+    outcome.replay_s = statistics.median(run["replay"]["seconds"] for run in outcome.runs)
     outcome.render_peak_mib = statistics.median(r["peak_rss"] - baseline for r in renders) / MIB
     outcome.floor_peak_mib = statistics.median(f["peak_rss"] - baseline for f in floors) / MIB
     return outcome
@@ -375,7 +424,8 @@ def table(results: Sequence[SizeResult]) -> str:
     lines.append("")
     phase_header = (
         f"{'projects':>8} | {'spec load s':>11} | {'under mocks s':>13} | "
-        f"{'mocks/floor':>11} | {'build files s':>13} | {'write files s':>13} | {'files':>6}"
+        f"{'mocks/floor':>11} | {'replay s':>8} | {'mocks/replay':>12} | "
+        f"{'build files s':>13} | {'write files s':>13} | {'files':>6}"
     )
     lines += [
         "render phases (the program loads the spec, so 'spec load' is part of 'under mocks')",
@@ -388,8 +438,8 @@ def table(results: Sequence[SizeResult]) -> str:
         p = r.phases_s
         lines.append(
             f"{r.projects:>8} | {p['spec_load']:>11.2f} | {p['program_under_mocks']:>13.2f} | "
-            f"{r.mocks_ratio:>11.1f} | {p['build_files']:>13.2f} | {p['write_files']:>13.2f} | "
-            f"{r.files:>6}"
+            f"{r.mocks_ratio:>11.1f} | {r.replay_s:>8.2f} | {r.replay_ratio:>12.2f} | "
+            f"{p['build_files']:>13.2f} | {p['write_files']:>13.2f} | {r.files:>6}"
         )
     return "\n".join(lines)
 
@@ -467,6 +517,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", help=argparse.SUPPRESS)
     p.add_argument("--resources", type=int, help=argparse.SUPPRESS)
     p.add_argument("--profile-out", help=argparse.SUPPRESS)
+    p.add_argument("--registrations-out", help=argparse.SUPPRESS)
+    p.add_argument("--registrations", help=argparse.SUPPRESS)
     return p
 
 
