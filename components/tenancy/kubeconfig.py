@@ -15,8 +15,9 @@ import yaml
 
 from components.formats import ca_certificate_problem, https_url_problem
 
-_PLAIN = re.compile(r"[A-Za-z0-9._:/@+=-]*")
-"""Texts libyaml's emitter writes exactly as PyYAML's does (no spaces, quotes or non-ASCII)."""
+_PLAIN = re.compile(r"[ -~]*")
+"""Texts libyaml's emitter writes exactly as PyYAML's does: printable ASCII, spaces and
+punctuation included (they differ on escapes: tabs, line breaks, non-ASCII)."""
 
 _C_DUMPER: Any = getattr(yaml, "CSafeDumper", None)
 
@@ -35,7 +36,8 @@ def _texts(value: Any) -> Iterator[Any]:
 
 def _dump(config: dict[str, Any]) -> str:
     """`yaml.safe_dump(config, sort_keys=False)`, byte for byte; through libyaml when every
-    text is in `_PLAIN` (a render writes thousands of kubeconfigs; PyYAML's emitter is slow)."""
+    text is in `_PLAIN` (a render writes two kubeconfigs per project, with a placeholder
+    token that has spaces and angle brackets; PyYAML's emitter is slow)."""
     if _C_DUMPER is not None and all(
         isinstance(text, str) and _PLAIN.fullmatch(text) for text in _texts(config)
     ):

@@ -96,17 +96,23 @@ def test_undecodable_token_is_refused_without_echoing_it():
     assert "!!not-base64!!" not in str(caught.value)
 
 
-_ALPHABET = string.ascii_letters + string.digits + "._:/@+=-"
-_YAML_LOOKALIKES = ["true", "null", "~", "1e3", "0x1f", "-", "-a", "a:", "@x", "1.0", "yes", "<<"]
+_ALPHABET = string.ascii_letters + string.digits + string.punctuation + "    "
+_YAML_LOOKALIKES = [
+    *("true", "null", "~", "1e3", "0x1f", "-", "-a", "a:", "@x", "1.0", "yes", "<<", " a"),
+    *("a ", "a: b", "# c", "a #b", "'", '"', "!x", "&a", "*a", "%x", "|", "> x", "? a", "[a]"),
+]
 
 
 def _name(rnd: random.Random) -> str:
-    if rnd.random() < 0.3:
+    pick = rnd.random()
+    if pick < 0.2:
         return rnd.choice(_YAML_LOOKALIKES)
+    if pick < 0.3:  # long enough for the emitters to fold it
+        return " ".join(rnd.choice(_YAML_LOOKALIKES) for _ in range(rnd.randint(2, 40)))
     return "".join(rnd.choice(_ALPHABET) for _ in range(rnd.randint(1, 120)))
 
 
-@pytest.mark.parametrize("odd", ["", "team one", "équipe", "it's", 'say "hi"', "a\tb"])
+@pytest.mark.parametrize("odd", ["", "<service-account token>", "équipe", "a\tb", "a\nb", "\u2028"])
 def test_kubeconfig_text_is_what_pyyaml_writes_for_any_names(odd):
     """The text stored in Vault must not change with the emitter that writes it: a different
     byte would update every project's kubeconfig secret on the next `pulumi up`."""
