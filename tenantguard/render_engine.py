@@ -1,4 +1,4 @@
-"""How the SDK runs during an offline render: two costs that buy nothing offline, switched off.
+"""How the SDK runs during an offline render: three costs that buy nothing offline, switched off.
 
 An offline render registers every resource under Pulumi's mock engine, and the SDK does
 per-resource work there that only a real deployment uses:
@@ -27,7 +27,7 @@ per-resource work there that only a real deployment uses:
 
 `offline_engine()` applies all three and restores the SDK and the collector afterwards,
 also when the program fails. It patches two private SDK functions, so it checks they are
-still there first and fails loudly (`EngineSetupError`) if an SDK upgrade renamed it,
+still there first and fails loudly (`EngineSetupError`) if an SDK upgrade renamed one,
 rather than render slowly without saying why. `tenantguard render` and the render
 benchmark's floor both run under it.
 """
