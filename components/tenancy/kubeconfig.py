@@ -7,41 +7,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from components.formats import ca_certificate_problem, https_url_problem
-
-_PLAIN = re.compile(r"[ -~]*")
-"""Texts libyaml's emitter writes exactly as PyYAML's does: printable ASCII, spaces and
-punctuation included (they differ on escapes: tabs, line breaks, non-ASCII)."""
-
-_C_DUMPER: Any = getattr(yaml, "CSafeDumper", None)
-
-
-def _texts(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts(item)
-    else:
-        yield value
+from components.libyaml_text import C_SAFE_DUMPER, writes_the_same
 
 
 def _dump(config: dict[str, Any]) -> str:
-    """`yaml.safe_dump(config, sort_keys=False)`, byte for byte; through libyaml when every
-    text is in `_PLAIN` (a render writes two kubeconfigs per project, with a placeholder
-    token that has spaces and angle brackets; PyYAML's emitter is slow)."""
-    if _C_DUMPER is not None and all(
-        isinstance(text, str) and _PLAIN.fullmatch(text) for text in _texts(config)
-    ):
-        return yaml.dump(config, Dumper=_C_DUMPER, sort_keys=False)
+    """`yaml.safe_dump(config, sort_keys=False)`, byte for byte; through libyaml when it
+    writes the same (a render writes two kubeconfigs per project, and PyYAML is slow)."""
+    if writes_the_same(config, literal_blocks=False):
+        return yaml.dump(config, Dumper=C_SAFE_DUMPER, sort_keys=False)
     return yaml.safe_dump(config, sort_keys=False)
 
 
