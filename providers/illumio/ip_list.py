@@ -13,7 +13,6 @@ is adopted, and a refused duplicate or a lost POST answer means a fresh lookup G
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,13 +30,13 @@ from providers.illumio.policy_payload import (
 )
 from providers.illumio.provider_base import (
     IllumioProvider,
-    changed_keys,
     create_attempts,
+    in_place_diff,
     is_unknown,
     plain_props,
     provider_client,
 )
-from providers.illumio.provisioning import default_owner, provision_own
+from providers.illumio.provisioning import default_owner, delete_draft, provision_own
 
 if TYPE_CHECKING:
     from providers.illumio.client import PceClient
@@ -142,10 +141,7 @@ class IpListProvider(IllumioProvider):
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
         """Every change is an update in place."""
-        old = normal_inputs(plain_props(olds))
-        new = normal_inputs(plain_props(news))
-        changed, unknown = changed_keys(old, new, CONTENT_KEYS)
-        return pulumi.dynamic.DiffResult(changes=bool(changed or unknown), replaces=[])
+        return in_place_diff(olds, news, normal_inputs, CONTENT_KEYS)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         """Adopt the draft IP list of this name (one PUT if it differs), or POST one."""
@@ -201,12 +197,8 @@ class IpListProvider(IllumioProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """DELETE the draft (gone already is fine), then provision the deletion."""
-        from providers.illumio.errors import PceNotFoundError
-
         client = provider_client()
-        with contextlib.suppress(PceNotFoundError):
-            client.delete_ip_list(id_)
-        snapshots.deleted(client, "ip_lists", id_)
+        delete_draft(client, "ip_lists", id_)
         owner = str(plain_props(props).get("owner") or "")
         provision_own(client, [id_], owner, "pulumi deletes")
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
@@ -163,3 +163,15 @@ def changed_keys(
         if fn(olds.get(key)) != fn(new):
             changed.append(key)
     return changed, unknown
+
+
+def in_place_diff(
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    normal: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    keys: tuple[str, ...],
+) -> DiffResult:
+    """The diff of an object whose every change is an update in place (it keeps its href):
+    a change when any of `keys` differs after `normal`, or is not known yet."""
+    changed, unknown = changed_keys(normal(plain_props(olds)), normal(plain_props(news)), keys)
+    return DiffResult(changes=bool(changed or unknown), replaces=[])

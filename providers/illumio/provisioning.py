@@ -35,12 +35,14 @@ Design, and why:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
 
+from providers.illumio import snapshots
 from providers.illumio.policy_objects import subset_kind
 from providers.illumio.policy_payload import revision
 from providers.illumio.provider_base import (
@@ -125,6 +127,17 @@ def provision_own(
         f"the PCE never answered provisioning {', '.join(todo)} after {attempts} attempts; "
         "run `pulumi up` again (nothing is provisioned twice)"
     ) from last_error
+
+
+def delete_draft(client: PceClient, kind: str, href: str) -> None:
+    """DELETE one draft rule set or IP list (already gone is fine) and forget it in the
+    snapshot; provisioning the deletion is the caller's, alone or with others."""
+    from providers.illumio.errors import PceNotFoundError
+
+    delete = client.delete_rule_set if kind == "rule_sets" else client.delete_ip_list
+    with contextlib.suppress(PceNotFoundError):
+        delete(href)
+    snapshots.deleted(client, kind, href)
 
 
 def _changes(value: Any) -> dict[str, str]:

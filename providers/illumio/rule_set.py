@@ -39,13 +39,13 @@ from providers.illumio.policy_payload import (
 )
 from providers.illumio.provider_base import (
     IllumioProvider,
-    changed_keys,
     create_attempts,
+    in_place_diff,
     is_unknown,
     plain_props,
     provider_client,
 )
-from providers.illumio.provisioning import default_owner, provision_own
+from providers.illumio.provisioning import default_owner, delete_draft, provision_own
 
 if TYPE_CHECKING:
     from providers.illumio.client import PceClient
@@ -195,10 +195,7 @@ class RuleSetProvider(IllumioProvider):
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
         """Every change is an update in place (a rule set keeps its href)."""
-        old = normal_inputs(plain_props(olds))
-        new = normal_inputs(plain_props(news))
-        changed, unknown = changed_keys(old, new, CONTENT_KEYS)
-        return pulumi.dynamic.DiffResult(changes=bool(changed or unknown), replaces=[])
+        return in_place_diff(olds, news, normal_inputs, CONTENT_KEYS)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         """Adopt the draft rule set of this name, or POST one; then write its rules."""
@@ -266,12 +263,8 @@ class RuleSetProvider(IllumioProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """DELETE the draft (gone already is fine), then provision the deletion."""
-        from providers.illumio.errors import PceNotFoundError
-
         client = provider_client()
-        with contextlib.suppress(PceNotFoundError):
-            client.delete_rule_set(id_)
-        snapshots.deleted(client, "rule_sets", id_)
+        delete_draft(client, "rule_sets", id_)
         owner = str(plain_props(props).get("owner") or "")
         provision_own(client, [id_], owner, "pulumi deletes")
 

@@ -24,7 +24,6 @@ objects (the `Segmentation` component declares all of them or none).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -42,7 +41,7 @@ from providers.illumio.provider_base import (
     plain_props,
     provider_client,
 )
-from providers.illumio.provisioning import default_owner, provision_own
+from providers.illumio.provisioning import default_owner, delete_draft, provision_own
 
 if TYPE_CHECKING:
     from providers.illumio.client import PceClient
@@ -84,15 +83,6 @@ def _drafts(client: PceClient, kind: str, names: Sequence[str]) -> list[Any]:
     return sorted(found, key=lambda r: r.name)
 
 
-def _delete_draft(client: PceClient, kind: str, href: str) -> None:
-    from providers.illumio.errors import PceNotFoundError
-
-    delete = client.delete_rule_set if kind == "rule_sets" else client.delete_ip_list
-    with contextlib.suppress(PceNotFoundError):
-        delete(href)
-    snapshots.deleted(client, kind, href)
-
-
 def _claims(names: Mapping[str, Sequence[str]]) -> Callable[[PendingChange], bool]:
     """A pending deletion of one of the named objects is the teardown's own."""
     wanted = {(kind, name) for kind, kind_names in names.items() for name in kind_names}
@@ -120,7 +110,7 @@ def tear_down(
             # raised once every DELETE has ended; nothing is provisioned then, and the
             # next destroy claims the deletions made.
             with ThreadPoolExecutor(min(DELETE_WORKERS, len(hrefs))) as pool:
-                list(pool.map(lambda href, kind=kind: _delete_draft(client, kind, href), hrefs))
+                list(pool.map(lambda href, kind=kind: delete_draft(client, kind, href), hrefs))
             deleted += hrefs
     return provision_own(client, deleted, owner, "pulumi destroy deletes", also=_claims(names))
 
