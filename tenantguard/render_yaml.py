@@ -20,7 +20,10 @@ from tenantguard.output import _text, to_yaml
 
 
 class _FastBlockDumper(C_SAFE_DUMPER or yaml.SafeDumper):  # type: ignore[misc]
-    """`output._BlockDumper` on libyaml's emitter: multi-line text as literal blocks."""
+    """`output._BlockDumper` on libyaml's emitter: multi-line text as literal blocks.
+
+    Without libyaml it is never used (`writes_the_same` is then always false); the
+    fallback base only keeps the import working."""
 
 
 _FastBlockDumper.add_representer(str, _text)

@@ -134,7 +134,7 @@ def delete_draft(client: PceClient, kind: str, href: str) -> None:
     snapshot; provisioning the deletion is the caller's, alone or with others."""
     from providers.illumio.errors import PceNotFoundError
 
-    delete = client.delete_rule_set if kind == "rule_sets" else client.delete_ip_list
+    delete = {"rule_sets": client.delete_rule_set, "ip_lists": client.delete_ip_list}[kind]
     with contextlib.suppress(PceNotFoundError):
         delete(href)
     snapshots.deleted(client, kind, href)
