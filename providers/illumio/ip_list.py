@@ -3,7 +3,8 @@
 Check and diff are offline. Create adopts a draft IP list of the same name (names are
 unique in the PCE) with one PUT, or POSTs one; a lost POST answer or a duplicate refusal
 means look again and adopt. Update is one PUT. Delete removes the draft and provisions
-that deletion (see `provisioning`); an IP list a rule set still uses is refused by the
+that deletion, in one version with the deletions running at the same time
+(`deletion_batches`); an IP list a rule set still uses is refused by the
 PCE, and the engine deletes rule sets before the IP lists they depend on.
 
 Create's first lookup and every Read use the operation's snapshot of the draft IP lists
@@ -20,6 +21,7 @@ import pulumi
 import pulumi.dynamic
 
 from providers.illumio import snapshots
+from providers.illumio.deletion_batches import delete_and_provision
 from providers.illumio.policy_payload import (
     common_problems,
     ip_range_body,
@@ -36,7 +38,7 @@ from providers.illumio.provider_base import (
     plain_props,
     provider_client,
 )
-from providers.illumio.provisioning import default_owner, delete_draft, provision_own
+from providers.illumio.provisioning import default_owner
 
 if TYPE_CHECKING:
     from providers.illumio.client import PceClient
@@ -196,11 +198,10 @@ class IpListProvider(IllumioProvider):
         return pulumi.dynamic.UpdateResult(_outputs(inputs, id_, adopted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """DELETE the draft (gone already is fine), then provision the deletion."""
-        client = provider_client()
-        delete_draft(client, "ip_lists", id_)
+        """DELETE the draft (gone already is fine), then provision the deletion, in one
+        policy version with the deletions running at the same time (`deletion_batches`)."""
         owner = str(plain_props(props).get("owner") or "")
-        provision_own(client, [id_], owner, "pulumi deletes")
+        delete_and_provision(provider_client(), "ip_lists", id_, owner)
 
 
 class IpList(pulumi.dynamic.Resource, module="illumio", name="IpList"):

@@ -16,7 +16,8 @@ Design, and why:
   after all creates and updates, dependents first. So a `RuleSet` or `IpList` that an up
   drops DELETEs its draft and provisions that deletion itself, with the same
   pending/dependencies steps: a rule set goes before the IP lists it used, so each
-  deletion's subset is self-contained.
+  deletion's subset is self-contained. Deletions running at the same time in one provider
+  process share that version (`deletion_batches`).
 - **A teardown is one version.** Objects declared `deleted_with` a `PolicyTeardown`
   (`providers.illumio.teardown`) are not deleted one by one when it goes too (a destroy,
   or the whole segmentation removed): the teardown deletes their drafts and provisions
@@ -64,6 +65,10 @@ class ProvisionError(Exception):
     """The stack's changes could not be provisioned without touching others' drafts."""
 
 
+class ForeignDraftError(ProvisionError):
+    """Provisioning the stack's changes would also need a draft the stack did not write."""
+
+
 def default_owner() -> str:
     """`<project>/<stack>` of the running program."""
     return f"{pulumi.get_project()}/{pulumi.get_stack()}"
@@ -103,7 +108,7 @@ def provision_own(
         return [], None
     outside = sorted(client.policy_dependencies(todo) - own)
     if outside:
-        raise ProvisionError(
+        raise ForeignDraftError(
             f"provisioning {', '.join(todo)} also needs {', '.join(outside)}, which this stack "
             "did not write; tenantguard never provisions another user's draft. Provision or "
             "revert those first, then run `pulumi up` again"

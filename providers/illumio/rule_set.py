@@ -5,7 +5,8 @@ unique in the PCE) and rewrites it to the spec; otherwise it POSTs one. Rules ar
 through `.../sec_rules` and matched by content, so an unchanged rule is never rewritten
 and a rule whose POST answer was lost is found (by content) instead of added twice.
 Update reads the live rule set first, so a run that failed halfway is finished, not
-duplicated. Delete removes the draft and provisions that deletion (see `provisioning`).
+duplicated. Delete removes the draft and provisions that deletion, in one version with the
+deletions running at the same time (`deletion_batches`).
 
 Create's first lookup and every Read use the operation's snapshot of the draft rule sets
 (`snapshots`: one collection read, rules embedded). A name found there is read again (one
@@ -23,6 +24,7 @@ import pulumi
 import pulumi.dynamic
 
 from providers.illumio import snapshots
+from providers.illumio.deletion_batches import delete_and_provision
 from providers.illumio.policy_payload import (
     canonical,
     common_problems,
@@ -45,7 +47,7 @@ from providers.illumio.provider_base import (
     plain_props,
     provider_client,
 )
-from providers.illumio.provisioning import default_owner, delete_draft, provision_own
+from providers.illumio.provisioning import default_owner
 
 if TYPE_CHECKING:
     from providers.illumio.client import PceClient
@@ -262,11 +264,10 @@ class RuleSetProvider(IllumioProvider):
         return pulumi.dynamic.UpdateResult(_outputs(inputs, id_, hrefs, adopted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """DELETE the draft (gone already is fine), then provision the deletion."""
-        client = provider_client()
-        delete_draft(client, "rule_sets", id_)
+        """DELETE the draft (gone already is fine), then provision the deletion, in one
+        policy version with the deletions running at the same time (`deletion_batches`)."""
         owner = str(plain_props(props).get("owner") or "")
-        provision_own(client, [id_], owner, "pulumi deletes")
+        delete_and_provision(provider_client(), "rule_sets", id_, owner)
 
 
 class RuleSet(pulumi.dynamic.Resource, module="illumio", name="RuleSet"):

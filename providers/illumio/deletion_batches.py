@@ -1,0 +1,158 @@
+"""Deletions that run at the same time in one provider process share one policy version.
+
+An up that drops projects deletes their rule sets and IP lists, and each must provision its
+own deletion (`provisioning`): alone, that is one policy version and 3 requests (pending
+GET, dependencies, provision) per object. The engine deletes independent resources in
+parallel, and the dynamic-provider host serves them on 4 worker threads, so here they
+group-commit:
+
+- A deletion counts itself *in flight* before its DELETE, and *joins* the open batch of its
+  client and owner after it.
+- The first to join leads: it waits until no other deletion of that client and owner is in
+  flight (at most `GATHER_SECONDS`) and no earlier batch is still provisioning, then
+  provisions the whole batch with `provision_own`, as one version. The others wait for it.
+- A deletion that runs alone waits for nothing, so a serial engine is not slowed down.
+- If the joint provision is refused because one deletion needs a draft the stack did not
+  write (`ForeignDraftError`), each deletion of the batch is provisioned alone, so only the
+  one at fault fails, naming its hrefs, as before. Any other failure fails every member:
+  each gets its own copy of the error.
+- The lost-response guard is `provision_own`'s, so nothing is provisioned twice.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from providers.illumio.provisioning import ForeignDraftError, delete_draft, provision_own
+
+if TYPE_CHECKING:
+    from providers.illumio.client import PceClient
+
+GATHER_SECONDS = 5.0
+"""How long a batch's leader waits at most for deletions still in flight to join."""
+
+ACTION = "pulumi deletes"
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Deletions provisioned together; `done` is set once their outcome is known."""
+
+    hrefs: list[str] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+@dataclass(eq=False)
+class _Lane:
+    """One client and owner's deletions: in flight, the batch open to join, and whether a
+    batch is provisioning (batches of one lane provision one after another)."""
+
+    in_flight: int = 0
+    open: _Batch | None = None
+    provisioning: bool = False
+
+
+class DeletionBatches:
+    """Group commit of deletion provisions, per PCE client and owner; thread-safe."""
+
+    def __init__(
+        self,
+        gather_seconds: float = GATHER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._gather = gather_seconds
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._lanes: dict[tuple[int, str], _Lane] = {}
+
+    def delete(self, client: PceClient, kind: str, href: str, owner: str) -> None:
+        """DELETE the draft (`delete_draft`), then provision its deletion with whatever
+        other deletions of this client and owner are running at the same time."""
+        key = (id(client), owner)  # the client is alive while any member holds it
+        with self._cond:
+            lane = self._lanes.setdefault(key, _Lane())
+            lane.in_flight += 1
+        try:
+            delete_draft(client, kind, href)
+        except BaseException:
+            with self._cond:
+                lane.in_flight -= 1
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            lane.in_flight -= 1
+            batch = lane.open
+            leads = batch is None
+            if batch is None:
+                batch = lane.open = _Batch()
+            batch.hrefs.append(href)
+            self._cond.notify_all()
+        if leads:
+            self._lead(lane, batch, client, owner)
+        else:
+            batch.done.wait()
+        if batch.error is None:
+            return
+        if isinstance(batch.error, ForeignDraftError) and len(batch.hrefs) > 1:
+            self._alone(lane, client, href, owner)
+            return
+        if leads:
+            raise batch.error
+        raise _own_copy(batch.error) from None  # the leader's traceback stays the leader's
+
+    def _lead(self, lane: _Lane, batch: _Batch, client: PceClient, owner: str) -> None:
+        """Wait for the lane's deletions in flight and its previous batch, then provision."""
+        deadline = self._clock() + self._gather
+        with self._cond:
+            while lane.provisioning or (lane.in_flight and self._clock() < deadline):
+                wait = None if lane.provisioning else max(0.0, deadline - self._clock())
+                self._cond.wait(wait)
+            lane.open = None  # later deletions start the next batch
+            lane.provisioning = True
+        try:
+            provision_own(client, batch.hrefs, owner, ACTION)
+        except BaseException as error:  # every member reports it, not only the leader
+            batch.error = error
+        finally:
+            with self._cond:
+                lane.provisioning = False
+                self._cond.notify_all()
+            batch.done.set()
+
+    def _alone(self, lane: _Lane, client: PceClient, href: str, owner: str) -> None:
+        """Provision one deletion by itself, after the lane's batch in progress."""
+        with self._cond:
+            while lane.provisioning:
+                self._cond.wait()
+            lane.provisioning = True
+        try:
+            provision_own(client, [href], owner, ACTION)
+        finally:
+            with self._cond:
+                lane.provisioning = False
+                self._cond.notify_all()
+
+
+def _own_copy(error: BaseException) -> BaseException:
+    """A copy of `error` for one member to raise (one instance raised in several threads
+    would share, and overwrite, its traceback); the error itself if it cannot be copied."""
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception type whose arguments cannot be replayed
+        return error
+
+
+DELETIONS = DeletionBatches()
+"""The provider process's deletions (`RuleSet.delete`, `IpList.delete`)."""
+
+
+def delete_and_provision(client: PceClient, kind: str, href: str, owner: str) -> None:
+    """DELETE one draft rule set or IP list and provision that deletion, sharing a policy
+    version with the deletions running at the same time (`DeletionBatches`)."""
+    DELETIONS.delete(client, kind, href, owner)
