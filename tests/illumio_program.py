@@ -134,16 +134,19 @@ def policy_requests(counts: dict[str, int]) -> dict[str, int]:
     return {kind: n for kind, n in counts.items() if not kind.startswith("label ")}
 
 
-def declare_policy(*, port: int = 443, batch: bool = True, cidr: str = "10.0.0.0/8") -> None:
+def declare_policy(
+    *, port: int = 443, batch: bool = True, cidr: str = "10.0.0.0/8", extra: int = 0
+) -> None:
     """A project's segmentation: its labels, an egress IP list, a rule set allowing traffic
     within the project, DNS and egress to the IP list (plus a second rule set with
-    `batch`), the PolicyProvision that makes them active, and the PolicyTeardown they are
-    deleted with."""
+    `batch`, and `extra` more DNS rule sets), the PolicyProvision that makes them active,
+    and the PolicyTeardown they are deleted with."""
+    extras = [f"e2e-extra-{i}" for i in range(extra)]
     app = Label("policy-app", key="app", value="shop")
     env = Label("policy-env", key="env", value="prod")
     teardown = PolicyTeardown(
         "policy-teardown",
-        rule_sets=["e2e-shop", *(["e2e-batch"] if batch else [])],
+        rule_sets=["e2e-shop", *(["e2e-batch"] if batch else []), *extras],
         ip_lists=["e2e-egress"],
         opts=pulumi.ResourceOptions(depends_on=[app, env]),
     )
@@ -175,6 +178,10 @@ def declare_policy(*, port: int = 443, batch: bool = True, cidr: str = "10.0.0.0
             "batch-rules", name="e2e-batch", scopes=[[app.href]], rules=[dns], opts=with_teardown
         )
         objects.append(batch_rules)
+    for name in extras:
+        objects.append(
+            RuleSet(name, name=name, scopes=[[env.href]], rules=[dns], opts=with_teardown)
+        )
     provision = PolicyProvision("policy", objects=objects, description="e2e segmentation")
     pulumi.export("policy_version", provision.version)
     pulumi.export("shop_rule_set", shop.href)

@@ -95,3 +95,32 @@ def test_a_destroy_whose_provision_failed_is_finished_by_the_next_destroy(emu, m
     assert "rule_set DELETE" not in again.requests and "ip_list DELETE" not in again.requests
     assert emu.policy.pending_hrefs() == {} and emu.policy.active["rule_sets"] == {}
     assert len(emu.policy.versions) == versions + 1, "the whole destroy is one version"
+
+
+def test_projects_dropped_in_one_up_share_one_policy_version(emu, make_stack) -> None:
+    real = make_stack(emu, name="policy-drop", program=PROGRAM)
+    real.configure(extra="3")
+    real.up()
+    versions = len(emu.policy.versions)
+    with emu.lock:
+        extras = {h for h, o in emu.policy.active["rule_sets"].items() if "extra" in o["name"]}
+    assert len(extras) == 3
+
+    real.configure(extra="0")
+    emu.set_latency(0.5)  # the engine's parallel deletes overlap at the PCE, as at scale
+    try:
+        dropped = real.up()
+    finally:
+        emu.set_latency(0)
+
+    assert dropped.summary.get("delete") == 3
+    assert policy_requests(dropped.requests) == {
+        "rule_set DELETE": 3,
+        "pending GET": 1,
+        "dependencies POST": 1,
+        "policy_version POST": 1,
+    }, "one provision for the three deletions"
+    assert len(emu.policy.versions) == versions + 1
+    assert set(emu.policy.versions[-1]["provisioned_hrefs"]) == extras
+    assert emu.policy.pending_hrefs() == {}
+    assert {o["name"] for o in emu.policy.active["rule_sets"].values()} == {"e2e-shop", "e2e-batch"}

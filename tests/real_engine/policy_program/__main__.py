@@ -1,5 +1,5 @@
 """The policy program the real-engine tests run: `tests.illumio_program.declare_policy`,
-shaped by the stack's `e2e:*` config (`port`, `batch`) so a test can change it."""
+shaped by the stack's `e2e:*` config (`port`, `batch`, `extra`) so a test can change it."""
 
 import pulumi
 
@@ -9,4 +9,5 @@ config = pulumi.Config("e2e")
 declare_policy(
     port=config.get_int("port") or 443,
     batch=config.get_bool("batch") if config.get("batch") is not None else True,
+    extra=config.get_int("extra") or 0,
 )
