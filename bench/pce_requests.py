@@ -21,8 +21,14 @@ the ratio to the floor:
 `--no-policy` leaves the policy objects (IP list, rule sets, PolicyProvision) out, as the
 program was before they existed.
 
+`--drop-tenant` adds an up that drops the last tenant's projects (5) before the destroy:
+its floor is one DELETE per object they alone used (profiles, rule sets, labels); the
+deleted rule sets' provisions add 3 per policy version, and the `versions` column counts
+those versions (`providers.illumio.deletion_batches` shares one among the deletions the
+engine runs at the same time). The destroy then starts from 5 projects fewer.
+
     .venv/bin/python bench/pce_requests.py [--sizes 10,100,1000] [--engines standin,real]
-        [--rate 450] [--no-policy] [--json]
+        [--rate 450] [--no-policy] [--drop-tenant] [--json]
 """
 
 from __future__ import annotations
@@ -44,9 +50,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.pce_program import declare, object_counts  # noqa: E402
+from bench.spec_factory import PROJECTS_PER_TENANT  # noqa: E402
 from tests.pce_emulator import PceEmulator  # noqa: E402
 
 OPERATIONS = ("first up", "no-op up", "refresh", "destroy")
+DROP = "drop a tenant"
 MAIN = """\
 import pulumi
 from bench.pce_program import declare
@@ -57,15 +65,31 @@ READ_WITH_PARENT = ("pairing_key", "rule")
 """Read through another collection: a pairing key through its profile, a rule in its set."""
 
 
-def floors(projects: int, *, policy: bool = True) -> dict[str, int]:
+def _deletable(projects: int, policy: bool) -> int:
+    """How many objects of an N-project stack have a DELETE of their own."""
+    counts = object_counts(projects, policy=policy)
+    kept = ("pairing_key", "rule", "provision")  # no DELETE of their own
+    return sum(counts.values()) - sum(counts.get(kind, 0) for kind in kept)
+
+
+def floors(projects: int, *, policy: bool = True, drop: bool = False) -> dict[str, int]:
     """The physical floor of each operation, in requests."""
     counts = object_counts(projects, policy=policy)
     written = sum(counts.values())
     reads = sum(math.ceil(n / 500) for kind, n in counts.items() if kind not in READ_WITH_PARENT)
-    kept = ("pairing_key", "rule", "provision")  # no DELETE of their own
-    deleted = written - sum(counts.get(kind, 0) for kind in kept)
-    return {"first up": written + math.ceil(written / 500), "no-op up": 0, "refresh": reads,
-            "destroy": deleted}  # fmt: skip
+    deleted = _deletable(projects, policy)
+    result = {"first up": written + math.ceil(written / 500), "no-op up": 0, "refresh": reads,
+              "destroy": deleted}  # fmt: skip
+    if drop:
+        kept = projects - PROJECTS_PER_TENANT
+        result[DROP] = deleted - _deletable(kept, policy)
+        result["destroy"] = _deletable(kept, policy)
+    return result
+
+
+def operations(drop: bool) -> tuple[str, ...]:
+    """The operations measured, in order."""
+    return (*OPERATIONS[:-1], DROP, OPERATIONS[-1]) if drop else OPERATIONS
 
 
 def config(emu: PceEmulator, rate: int) -> dict[str, str]:
@@ -90,10 +114,12 @@ def standin_runner(
     settings["illumio:apiSecret"] = rpc.wrap_rpc_secret(settings["illumio:apiSecret"])
     engine = EngineStandIn(config=settings, stack="bench")
     program = lambda: declare(projects, policy=policy)  # noqa: E731
+    fewer = lambda: declare(projects - PROJECTS_PER_TENANT, policy=policy)  # noqa: E731
     return {
         "first up": lambda: engine.up(program),
         "no-op up": lambda: engine.up(program),
         "refresh": engine.refresh,
+        DROP: lambda: engine.up(fewer),
         "destroy": engine.destroy,
     }
 
@@ -125,16 +151,22 @@ def real_runner(
     values["bench:projects"] = auto.ConfigValue(str(projects))
     values["bench:policy"] = auto.ConfigValue("true" if policy else "false")
     stack.set_all_config(values)
+
+    def drop() -> Any:
+        stack.set_config("bench:projects", auto.ConfigValue(str(projects - PROJECTS_PER_TENANT)))
+        return stack.up()
+
     return {
         "first up": stack.up,
         "no-op up": stack.up,
         "refresh": stack.refresh,
+        DROP: drop,
         "destroy": stack.destroy,
     }
 
 
 def measure(
-    engine: str, projects: int, rate: int, workdir: Path, policy: bool = True
+    engine: str, projects: int, rate: int, workdir: Path, policy: bool = True, drop: bool = False
 ) -> list[dict[str, Any]]:
     emu = PceEmulator(org_id=1, api_key="api_1f2e3d4c5b6a7980").start()
     try:
@@ -144,10 +176,11 @@ def measure(
             runner = real_runner(emu, projects, rate, policy, workdir)
         else:
             runner = standin_runner(emu, projects, rate, policy)
-        floor = floors(projects, policy=policy)
+        floor = floors(projects, policy=policy, drop=drop)
         rows = []
-        for operation in OPERATIONS:
+        for operation in operations(drop):
             emu.reset_counts()
+            versions = len(emu.policy.versions)
             started = time.perf_counter()
             runner[operation]()
             wall = time.perf_counter() - started
@@ -162,6 +195,7 @@ def measure(
                     "requests": total,
                     "by_method": dict(sorted(by_method.items())),
                     "429s": sum(1 for r in requests if r.status == 429),
+                    "versions": len(emu.policy.versions) - versions,
                     "wall_s": round(wall, 2),
                     "requests_per_rate_s": round(total / rate * 60, 1),
                     "floor": floor[operation],
@@ -176,16 +210,17 @@ def measure(
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| engine | projects | operation | requests | by method | 429s | wall s "
+        "| engine | projects | operation | requests | by method | 429s | versions | wall s "
         "| requests ÷ rate s | floor | ratio |",
-        "|---|---:|---|---:|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         methods = ", ".join(f"{m} {n:,}" for m, n in r["by_method"].items()) or "none"
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
         lines.append(
             f"| {r['engine']} | {r['projects']:,} | {r['operation']} | {r['requests']:,} | "
-            f"{methods} | {r['429s']} | {r['wall_s']:.1f} | {r['requests_per_rate_s']:.1f} | "
+            f"{methods} | {r['429s']} | {r['versions']} | {r['wall_s']:.1f} | "
+            f"{r['requests_per_rate_s']:.1f} | "
             f"{r['floor']:,} | {ratio} |"
         )
     return "\n".join(lines)
@@ -199,13 +234,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=450, help="illumio:maxRequestsPerMinute")
     parser.add_argument("--no-policy", dest="policy", action="store_false",
                         help="leave out the IP list, rule sets and PolicyProvision")  # fmt: skip
+    drop_help = f"add an up that drops the last {PROJECTS_PER_TENANT} projects"
+    parser.add_argument("--drop-tenant", dest="drop", action="store_true", help=drop_help)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.drop and min(sizes) <= PROJECTS_PER_TENANT:
+        parser.error(f"--drop-tenant needs sizes above {PROJECTS_PER_TENANT} projects")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="pce-bench-") as tmp:
         for engine in args.engines.split(","):
-            for size in (int(s) for s in args.sizes.split(",")):
-                rows += measure(engine, size, args.rate, Path(tmp), args.policy)
+            for size in sizes:
+                rows += measure(engine, size, args.rate, Path(tmp), args.policy, args.drop)
     print(json.dumps(rows, indent=2) if args.json else table(rows))
     return 0
 

@@ -9,9 +9,11 @@ group-commit:
 - A deletion counts itself *in flight* before its DELETE, and *joins* the open batch of its
   client and owner after it.
 - The first to join leads: it waits until no other deletion of that client and owner is in
-  flight (at most `GATHER_SECONDS`) and no earlier batch is still provisioning, then
-  provisions the whole batch with `provision_own`, as one version. The others wait for it.
-- A deletion that runs alone waits for nothing, so a serial engine is not slowed down.
+  flight and `SETTLE_SECONDS` (0.2 s) have passed since the last join (all at most
+  `GATHER_SECONDS`), and until no earlier batch is still provisioning; then it provisions
+  the whole batch with `provision_own`, as one version. The others wait for it.
+- A deletion that runs alone waits the 0.2 s and no more. The host's 4 worker threads bound
+  a batch: N deletions at once take at least ceil(N/4) versions.
 - If the joint provision is refused because one deletion needs a draft the stack did not
   write (`ForeignDraftError`), each deletion of the batch is provisioned alone, so only the
   one at fault fails, naming its hrefs, as before. Any other failure fails every member:
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
 GATHER_SECONDS = 5.0
 """How long a batch's leader waits at most for deletions still in flight to join."""
 
+SETTLE_SECONDS = 0.2
+"""How long a batch stays open after its last join, for deletions the engine sent at the
+same time but the host has not started yet (it unpickles each call's provider first)."""
+
 ACTION = "pulumi deletes"
 
 
@@ -44,6 +50,7 @@ class _Batch:
     """Deletions provisioned together; `done` is set once their outcome is known."""
 
     hrefs: list[str] = field(default_factory=list)
+    last_join: float = 0.0
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
 
@@ -64,9 +71,11 @@ class DeletionBatches:
     def __init__(
         self,
         gather_seconds: float = GATHER_SECONDS,
+        settle_seconds: float = SETTLE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gather = gather_seconds
+        self._settle = settle_seconds
         self._clock = clock
         self._cond = threading.Condition()
         self._lanes: dict[tuple[int, str], _Lane] = {}
@@ -92,6 +101,7 @@ class DeletionBatches:
             if batch is None:
                 batch = lane.open = _Batch()
             batch.hrefs.append(href)
+            batch.last_join = self._clock()
             self._cond.notify_all()
         if leads:
             self._lead(lane, batch, client, owner)
@@ -107,12 +117,19 @@ class DeletionBatches:
         raise _own_copy(batch.error) from None  # the leader's traceback stays the leader's
 
     def _lead(self, lane: _Lane, batch: _Batch, client: PceClient, owner: str) -> None:
-        """Wait for the lane's deletions in flight and its previous batch, then provision."""
+        """Wait for the lane's previous batch, and (at most `gather_seconds`) for its
+        deletions in flight and `settle_seconds` past the last join; then provision."""
         deadline = self._clock() + self._gather
         with self._cond:
-            while lane.provisioning or (lane.in_flight and self._clock() < deadline):
-                wait = None if lane.provisioning else max(0.0, deadline - self._clock())
-                self._cond.wait(wait)
+            while True:
+                if lane.provisioning:
+                    self._cond.wait()
+                    continue
+                now = self._clock()
+                settled = batch.last_join + self._settle
+                if now >= deadline or (not lane.in_flight and now >= settled):
+                    break
+                self._cond.wait(max(0.0, (deadline if lane.in_flight else settled) - now))
             lane.open = None  # later deletions start the next batch
             lane.provisioning = True
         try:
