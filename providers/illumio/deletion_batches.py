@@ -117,8 +117,28 @@ class DeletionBatches:
         raise _own_copy(batch.error) from None  # the leader's traceback stays the leader's
 
     def _lead(self, lane: _Lane, batch: _Batch, client: PceClient, owner: str) -> None:
+        """Gather the batch, provision it, and always release its members, whatever fails
+        (even an interrupt while gathering), so none waits forever."""
+        try:
+            self._gather_batch(lane, batch)
+            try:
+                provision_own(client, batch.hrefs, owner, ACTION)
+            finally:
+                with self._cond:
+                    lane.provisioning = False
+                    self._cond.notify_all()
+        except BaseException as error:  # every member reports it, not only the leader
+            batch.error = error
+            with self._cond:
+                if lane.open is batch:
+                    lane.open = None
+        finally:
+            batch.done.set()
+
+    def _gather_batch(self, lane: _Lane, batch: _Batch) -> None:
         """Wait for the lane's previous batch, and (at most `gather_seconds`) for its
-        deletions in flight and `settle_seconds` past the last join; then provision."""
+        deletions in flight and `settle_seconds` past the last join; then close the batch
+        and mark the lane provisioning."""
         deadline = self._clock() + self._gather
         with self._cond:
             while True:
@@ -132,15 +152,6 @@ class DeletionBatches:
                 self._cond.wait(max(0.0, (deadline if lane.in_flight else settled) - now))
             lane.open = None  # later deletions start the next batch
             lane.provisioning = True
-        try:
-            provision_own(client, batch.hrefs, owner, ACTION)
-        except BaseException as error:  # every member reports it, not only the leader
-            batch.error = error
-        finally:
-            with self._cond:
-                lane.provisioning = False
-                self._cond.notify_all()
-            batch.done.set()
 
     def _alone(self, lane: _Lane, client: PceClient, href: str, owner: str) -> None:
         """Provision one deletion by itself, after the lane's batch in progress."""
