@@ -81,9 +81,9 @@ def floors(projects: int, *, policy: bool = True, drop: bool = False) -> dict[st
     result = {"first up": written + math.ceil(written / 500), "no-op up": 0, "refresh": reads,
               "destroy": deleted}  # fmt: skip
     if drop:
-        kept = projects - PROJECTS_PER_TENANT
-        result[DROP] = deleted - _deletable(kept, policy)
-        result["destroy"] = _deletable(kept, policy)
+        left = _deletable(projects - PROJECTS_PER_TENANT, policy)
+        result[DROP] = deleted - left
+        result["destroy"] = left
     return result
 
 

@@ -139,6 +139,7 @@ def test_a_refused_joint_provision_fails_only_the_deletion_at_fault(emu, pce, cl
     versions = len(emu.policy.versions)
     emu.set_latency(LATENCY)
     batches = DeletionBatches()
+    emu.reset_counts()
 
     outcomes = dict(
         zip(
@@ -156,6 +157,13 @@ def test_a_refused_joint_provision_fails_only_the_deletion_at_fault(emu, pce, cl
     assert isinstance(outcomes["ip_list"], ForeignDraftError)
     assert "never provisions another user's draft" in str(outcomes["ip_list"])
     assert outcomes["rule_set"] is None, "the deletion with nothing foreign still went through"
+    assert request_counts(emu) == {
+        "ip_list DELETE": 1,
+        "rule_set DELETE": 1,
+        "pending GET": 3,  # the joint attempt, then each alone
+        "dependencies POST": 3,
+        "policy_version POST": 1,
+    }, "the two were tried together first, then one at a time"
     assert [v["provisioned_hrefs"] for v in emu.policy.versions[versions:]] == [[fine]]
     pending = emu.policy.pending_hrefs()
     assert pending["ip_lists"] == {shared: "delete"}, "left pending for the user to sort out"
