@@ -26,7 +26,8 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -120,13 +121,8 @@ class DeletionBatches:
         """Gather the batch, provision it, and always release its members, whatever fails
         (even an interrupt while gathering), so none waits forever."""
         try:
-            self._gather_batch(lane, batch)
-            try:
+            with self._turn(lane, batch):
                 provision_own(client, batch.hrefs, owner, ACTION)
-            finally:
-                with self._cond:
-                    lane.provisioning = False
-                    self._cond.notify_all()
         except BaseException as error:  # every member reports it, not only the leader
             batch.error = error
             with self._cond:
@@ -135,32 +131,36 @@ class DeletionBatches:
         finally:
             batch.done.set()
 
-    def _gather_batch(self, lane: _Lane, batch: _Batch) -> None:
-        """Wait for the lane's previous batch, and (at most `gather_seconds`) for its
-        deletions in flight and `settle_seconds` past the last join; then close the batch
-        and mark the lane provisioning."""
+    def _alone(self, lane: _Lane, client: PceClient, href: str, owner: str) -> None:
+        """Provision one deletion by itself, after the lane's batch in progress."""
+        with self._turn(lane):
+            provision_own(client, [href], owner, ACTION)
+
+    @contextmanager
+    def _turn(self, lane: _Lane, batch: _Batch | None = None) -> Iterator[None]:
+        """The lane's provisioning turn, after the batch before it; released on exit.
+
+        With a `batch`, the turn also waits (at most `gather_seconds`) for the lane's
+        deletions in flight and `settle_seconds` past the last join, then closes the batch
+        to later deletions in the same step. An interrupt while waiting takes no turn.
+        """
         deadline = self._clock() + self._gather
         with self._cond:
             while True:
                 if lane.provisioning:
                     self._cond.wait()
                     continue
+                if batch is None:
+                    break
                 now = self._clock()
                 settled = batch.last_join + self._settle
                 if now >= deadline or (not lane.in_flight and now >= settled):
+                    lane.open = None  # later deletions start the next batch
                     break
                 self._cond.wait(max(0.0, (deadline if lane.in_flight else settled) - now))
-            lane.open = None  # later deletions start the next batch
-            lane.provisioning = True
-
-    def _alone(self, lane: _Lane, client: PceClient, href: str, owner: str) -> None:
-        """Provision one deletion by itself, after the lane's batch in progress."""
-        with self._cond:
-            while lane.provisioning:
-                self._cond.wait()
             lane.provisioning = True
         try:
-            provision_own(client, [href], owner, ACTION)
+            yield
         finally:
             with self._cond:
                 lane.provisioning = False

@@ -233,6 +233,65 @@ def test_a_failed_delete_leaves_the_batch_to_the_others(emu, pce, client) -> Non
     assert set(emu.policy.pending_hrefs().get("rule_sets", {})) == set()
 
 
+def test_an_interrupt_while_gathering_releases_every_member(emu, pce, client) -> None:
+    """Ctrl-C reaches the leader while it waits for more deletions: the member that joined
+    stops too instead of waiting forever, nothing is provisioned or lost, and the next
+    deletions make a fresh batch on a lane that is not left marked busy."""
+    hrefs = [pce.create_rule_set({"name": f"tg-{i}", "scopes": []}).href for i in range(2)]
+    pce.provision(hrefs, "before")
+    versions = len(emu.policy.versions)
+    callers: list[int] = []
+    joined = threading.Event()
+    raised: list[int] = []
+
+    def clock() -> float:
+        """Real time; the leader's first look after the second deletion joins is interrupted."""
+        me = threading.get_ident()
+        if me not in callers:
+            callers.append(me)
+        if callers.index(me) == 1:
+            joined.set()  # the second deletion's only call: its join
+        elif joined.is_set() and not raised:
+            raised.append(me)
+            raise KeyboardInterrupt
+        return time.monotonic()
+
+    batches = DeletionBatches(gather_seconds=30.0, settle_seconds=5.0, clock=clock)
+    outcomes: dict[str, BaseException | None] = {}
+
+    def delete(label: str, href: str) -> None:
+        try:
+            batches.delete(client, "rule_sets", href, OWNER)
+            outcomes[label] = None
+        except BaseException as error:  # the test inspects each outcome
+            outcomes[label] = error
+
+    leader = threading.Thread(target=delete, args=("leader", hrefs[0]))
+    member = threading.Thread(target=delete, args=("member", hrefs[1]))
+    started = time.monotonic()
+    leader.start()
+    time.sleep(0.5)  # the leader's DELETE is done and it is gathering (5 s settle)
+    member.start()
+    leader.join(10)
+    member.join(10)
+
+    assert not leader.is_alive() and not member.is_alive(), "a member was left waiting"
+    assert time.monotonic() - started < 5, "nobody waited out the settle time"
+    assert raised == [callers[0]], "the interrupt reached the leader"
+    assert isinstance(outcomes["leader"], KeyboardInterrupt)
+    assert isinstance(outcomes["member"], KeyboardInterrupt)
+    assert outcomes["member"] is not outcomes["leader"], "the member raises its own copy"
+    assert len(emu.policy.versions) == versions, "nothing provisioned"
+    assert set(emu.policy.pending_hrefs()["rule_sets"]) == set(hrefs), "nothing lost"
+
+    # The next run deletes them again: one new batch, one version, no stale busy mark.
+    again = _at_once([lambda h=h: batches.delete(client, "rule_sets", h, OWNER) for h in hrefs])
+    assert again == [None, None]
+    assert emu.policy.pending_hrefs() == {}
+    assert len(emu.policy.versions) == versions + 1
+    assert sorted(emu.policy.versions[-1]["provisioned_hrefs"]) == sorted(hrefs)
+
+
 @pytest.fixture(autouse=True)
 def _no_latency_after(emu):
     yield
