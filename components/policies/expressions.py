@@ -9,6 +9,7 @@ expression nor add code to it. Only standard CEL is used (`has`, `all`, `exists`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 _SIMPLE_ESCAPES: dict[str, str] = {
     "\\": "\\\\",
@@ -20,8 +21,11 @@ _SIMPLE_ESCAPES: dict[str, str] = {
 _AUTOGEN_PREFIX = "object"
 
 
+@lru_cache(maxsize=4096)
 def cel_string(value: str) -> str:
     """`value` as a double-quoted CEL string literal that evaluates back to exactly `value`.
+
+    Cached: every project's policies quote the same patterns, registries and labels again.
 
     Quotes, backslashes and non-printable or non-ASCII characters are escaped. A `.` right
     after "object" (any case) is written as `\\x2e`: Kyverno builds the pod-controller rules
