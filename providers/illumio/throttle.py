@@ -11,15 +11,26 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 WINDOW_SECONDS = 60.0
 
 
-class SlidingWindowLimiter:
-    """Grants at most `limit` acquisitions in any `window` seconds (a sliding log).
+IN_FLIGHT_POLL_SECONDS = 0.05
+"""How often a waiter looks again when every slot is taken by a request still in flight."""
 
-    The lock is never held while sleeping: a waiter computes when the oldest grant
+
+class SlidingWindowLimiter:
+    """At most `limit` requests in any `window` seconds, as the PCE sees them (a sliding log).
+
+    A request counts from when it is granted until `window` seconds after its answer came
+    back (or it failed): the PCE counts it when it arrives, which may be well after the
+    grant on a busy machine, so a log of grant times alone lets two bursts a window apart
+    land inside one of the PCE's windows and draw 429s. `slot()` is that span;
+    `acquire()` is a request that is answered the moment it is granted.
+
+    The lock is never held while sleeping: a waiter computes when the oldest answer
     leaves the window, sleeps outside the lock, and tries again.
     """
 
@@ -37,7 +48,8 @@ class SlidingWindowLimiter:
         self._window = window
         self._clock = clock
         self._sleep = sleep
-        self._grants: deque[float] = deque()
+        self._answered: deque[float] = deque()  # when each request in the window ended
+        self._in_flight = 0
         self._paused_until = float("-inf")
         self._lock = threading.Lock()
 
@@ -60,21 +72,40 @@ class SlidingWindowLimiter:
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + max(seconds, 0.0))
 
+    @contextmanager
+    def slot(self) -> Iterator[float]:
+        """One request's span: blocks until it may be sent, yields the grant time, and on
+        exit (answered or failed) starts its `window` seconds in the log."""
+        granted = self._grant()
+        try:
+            yield granted
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._answered.append(self._clock())
+
     def acquire(self) -> float:
-        """Block until a request may be sent; return the time it was granted (clock units)."""
+        """Block until a request may be sent; return the time it was granted (clock units).
+        The request counts as answered at once."""
+        with self.slot() as granted:
+            return granted
+
+    def _grant(self) -> float:
         while True:
             with self._lock:
                 now = self._clock()
                 horizon = now - self._window
-                while self._grants and self._grants[0] <= horizon:
-                    self._grants.popleft()
+                while self._answered and self._answered[0] <= horizon:
+                    self._answered.popleft()
                 if now < self._paused_until:
                     wait = self._paused_until - now
-                elif len(self._grants) < self._limit:
-                    self._grants.append(now)
+                elif self._in_flight + len(self._answered) < self._limit:
+                    self._in_flight += 1
                     return now
-                else:
-                    wait = self._grants[0] + self._window - now
+                elif self._answered:
+                    wait = self._answered[0] + self._window - now
+                else:  # every slot is a request still waiting for its answer
+                    wait = IN_FLIGHT_POLL_SECONDS
             self._sleep(max(wait, 0.001))
 
 

@@ -163,20 +163,20 @@ class PceTransport:
         maybe_applied = False
         attempt = 0
         while True:
-            self._limiter.acquire()
-            started = self._clock()
             try:
-                response = self._session().request(
-                    method,
-                    url,
-                    params=dict(params) if params else None,
-                    json=body,
-                    headers=send_headers,
-                    auth=self._auth,
-                    verify=self._verify,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                )
+                with self._limiter.slot():  # counts until the answer, as the PCE's window does
+                    started = self._clock()
+                    response = self._session().request(
+                        method,
+                        url,
+                        params=dict(params) if params else None,
+                        json=body,
+                        headers=send_headers,
+                        auth=self._auth,
+                        verify=self._verify,
+                        timeout=self._timeout,
+                        allow_redirects=False,
+                    )
             except requests.RequestException as exc:
                 failure = classify_exception(exc)
                 if may_retry(method, failure) and attempt < retries:

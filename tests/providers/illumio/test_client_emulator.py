@@ -333,6 +333,33 @@ def test_throttle_keeps_parallel_threads_under_the_pce_limit(settings, pce_env):
     assert elapsed >= 1.5 - 0.05  # 12 requests at 3 per 0.5s need three full windows
 
 
+def test_a_throttle_at_the_pces_own_limit_draws_no_429_when_requests_arrive_late(settings, pce_env):
+    # Client and PCE both allow 3 per second; every request reaches the PCE 0.25 s after
+    # it was granted. Counting each request until its answer keeps the two counts in step.
+    pce_env.enforce_rate_limit(per_minute=3, window_seconds=1.0)
+    pce_env.set_latency(0.25)
+    limiter = SlidingWindowLimiter(3, window=1.0)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with PceClient(settings, limiter=limiter) as pce:
+                for _ in range(3):
+                    pce.list_container_clusters()
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=worker) for _ in range(4)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=60)
+    pce_env.set_latency(0)
+    assert errors == []
+    statuses = [r.status for r in pce_env.requests]
+    assert statuses == [200] * 12, "the PCE never had to refuse one"
+
+
 def test_real_rate_limit_answers_are_honoured_when_the_budget_is_shared(settings, pce_env):
     # Someone else uses the same key: the PCE's own limit bites and Retry-After is obeyed.
     pce_env.enforce_rate_limit(per_minute=3, window_seconds=1.0)

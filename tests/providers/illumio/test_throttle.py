@@ -63,6 +63,85 @@ def test_threads_sharing_a_limiter_never_exceed_the_limit_in_any_minute(
     assert max(grants) >= 60.0 * ((total - 1) // limit)
 
 
+def test_a_slow_answer_keeps_its_request_in_the_window_until_it_came_back():
+    """The PCE counts a request when it arrives, which on a busy machine can be long after
+    the grant: a request answered at t=5 holds its slot until t=65, so a second burst a
+    minute after the first cannot land in the same PCE minute as the slow one."""
+    clock = FakeTime()
+    limiter = SlidingWindowLimiter(2, clock=clock.time, sleep=clock.sleep)
+    with limiter.slot() as granted:  # granted at 0, answered at 5
+        assert granted == 0.0
+        assert limiter.acquire() == 0.0  # answered at once
+        clock.now = 5.0
+    clock.now = 60.0
+    assert limiter.acquire() == 60.0, "the quick one's minute is over"
+    assert limiter.acquire() == 65.0, "the slow one's minute runs from its answer"
+    assert clock.sleeps == [5.0]
+
+
+def test_every_slot_in_flight_makes_a_waiter_look_again_until_one_is_answered():
+    clock = VirtualClock(workers=2)
+    limiter = SlidingWindowLimiter(1, clock=clock.time, sleep=clock.sleep)
+    grants: list[float] = []
+
+    def slow() -> None:
+        try:
+            with limiter.slot() as granted:
+                grants.append(granted)
+                clock.sleep(2.0)  # no answer for 2 s
+        finally:
+            clock.finished()
+
+    def waiting() -> None:
+        try:
+            clock.sleep(0.5)
+            grants.append(limiter.acquire())
+        finally:
+            clock.finished()
+
+    pool = [threading.Thread(target=slow), threading.Thread(target=waiting)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in pool)
+    assert grants[0] == 0.0
+    assert grants[1] >= 62.0, "not before a minute after the slow request's answer"
+
+
+@pytest.mark.parametrize("delays", [(0.0, 4.0, 9.0), (7.0, 0.0), (0.5, 12.0, 3.0, 0.0)])
+def test_requests_arriving_late_never_exceed_the_limit_in_any_pce_minute(
+    delays: tuple[float, ...],
+):
+    """Each request reaches the PCE some seconds after its grant (a busy host), and is
+    answered a second later; what the PCE sees stays within the limit in every window."""
+    threads, per_thread, limit = 4, 12, 5
+    clock = VirtualClock(workers=threads)
+    limiter = SlidingWindowLimiter(limit, clock=clock.time, sleep=clock.sleep)
+    arrivals: list[float] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        try:
+            for i in range(per_thread):
+                with limiter.slot():
+                    clock.sleep(delays[(index + i) % len(delays)])  # on its way to the PCE
+                    with lock:
+                        arrivals.append(clock.time())
+                    clock.sleep(1.0)  # the PCE answers
+        finally:
+            clock.finished()
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in pool)
+    assert len(arrivals) == threads * per_thread
+    assert max_in_any_window(arrivals, 60.0) <= limit
+
+
 def test_lower_limit_only_tightens():
     limiter = SlidingWindowLimiter(450)
     limiter.lower_limit(100)
