@@ -42,7 +42,12 @@ from tests.providers.illumio.fake_transport import (
     refused,
     reply,
 )
-from tests.providers.illumio.virtual_clock import FakeTime, VirtualClock, max_in_any_window
+from tests.providers.illumio.virtual_clock import (
+    FakeTime,
+    VirtualClock,
+    max_in_any_window,
+    run_workers,
+)
 
 SECRET = "Sup3r-s3cret-API-value-4242"
 API_KEY = "api_7c1d2e3f4a5b6c7d"
@@ -629,23 +634,14 @@ def test_threads_and_clients_stay_under_the_limit_in_every_minute():
             sent_at.append(clock.time())
 
     def worker() -> None:
-        try:
-            fake = FakePce(
-                default=reply(200, {"href": "/orgs/1/labels/1", "key": "env", "value": "p"})
-            )
-            fake.on_send = record
-            client = PceClient(make_settings(), session=fake.session(), limiter=limiter,
-                               sleep=clock.sleep, clock=clock.time)  # fmt: skip
-            for _ in range(per_thread):
-                client.get_label("/orgs/1/labels/1")
-        finally:
-            clock.finished()
+        fake = FakePce(default=reply(200, {"href": "/orgs/1/labels/1", "key": "env", "value": "p"}))
+        fake.on_send = record
+        client = PceClient(make_settings(), session=fake.session(), limiter=limiter,
+                           sleep=clock.sleep, clock=clock.time)  # fmt: skip
+        for _ in range(per_thread):
+            client.get_label("/orgs/1/labels/1")
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=30)
+    run_workers(clock, [worker] * threads)
     assert len(sent_at) == threads * per_thread
     assert max_in_any_window(sent_at, 60.0) <= limit
     assert max(sent_at) >= 60.0 * ((threads * per_thread - 1) // limit)

@@ -305,27 +305,35 @@ def test_a_lost_put_reply_is_retried(client, pce_env):
     assert pce_env.count("PUT") == 2
 
 
-def test_throttle_keeps_parallel_threads_under_the_pce_limit(settings, pce_env):
-    # Client: 3 per 0.5s; emulator: 6 per 0.5s. Without the client throttle 4 threads
-    # would burst far past it and collect 429s.
-    pce_env.enforce_rate_limit(per_minute=6, window_seconds=0.5)
-    limiter = SlidingWindowLimiter(3, window=0.5)
+def _list_clusters_from_threads(
+    settings, limiter: SlidingWindowLimiter, threads: int = 4, each: int = 3
+) -> list[BaseException]:
+    """`threads` clients sharing `limiter` list the clusters `each` times at once; the errors."""
     errors: list[BaseException] = []
 
     def worker() -> None:
         try:
             with PceClient(settings, limiter=limiter) as pce:
-                for _ in range(3):
+                for _ in range(each):
                     pce.list_container_clusters()
-        except BaseException as exc:  # surfaced by the assertion below
+        except BaseException as exc:  # surfaced by the caller's assertion
             errors.append(exc)
 
-    started = time.monotonic()
-    pool = [threading.Thread(target=worker) for _ in range(4)]
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
-        t.join(timeout=30)
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in pool)
+    return errors
+
+
+def test_throttle_keeps_parallel_threads_under_the_pce_limit(settings, pce_env):
+    # Client: 3 per 0.5s; emulator: 6 per 0.5s. Without the client throttle 4 threads
+    # would burst far past it and collect 429s.
+    pce_env.enforce_rate_limit(per_minute=6, window_seconds=0.5)
+    started = time.monotonic()
+    errors = _list_clusters_from_threads(settings, SlidingWindowLimiter(3, window=0.5))
     elapsed = time.monotonic() - started
     assert errors == []
     statuses = [r.status for r in pce_env.requests]
@@ -338,22 +346,7 @@ def test_a_throttle_at_the_pces_own_limit_draws_no_429_when_requests_arrive_late
     # it was granted. Counting each request until its answer keeps the two counts in step.
     pce_env.enforce_rate_limit(per_minute=3, window_seconds=1.0)
     pce_env.set_latency(0.25)
-    limiter = SlidingWindowLimiter(3, window=1.0)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            with PceClient(settings, limiter=limiter) as pce:
-                for _ in range(3):
-                    pce.list_container_clusters()
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-
-    pool = [threading.Thread(target=worker) for _ in range(4)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=60)
+    errors = _list_clusters_from_threads(settings, SlidingWindowLimiter(3, window=1.0))
     pce_env.set_latency(0)
     assert errors == []
     statuses = [r.status for r in pce_env.requests]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import pytest
 
 from providers.illumio.throttle import SlidingWindowLimiter, shared_limiter
-from tests.providers.illumio.virtual_clock import FakeTime, VirtualClock, max_in_any_window
+from tests.providers.illumio.virtual_clock import (
+    FakeTime,
+    VirtualClock,
+    max_in_any_window,
+    run_workers,
+)
 
 
 def test_grants_up_to_the_limit_then_waits_until_the_oldest_leaves_the_window():
@@ -41,20 +47,12 @@ def test_threads_sharing_a_limiter_never_exceed_the_limit_in_any_minute(
     lock = threading.Lock()
 
     def worker() -> None:
-        try:
-            for _ in range(per_thread):
-                granted = limiter.acquire()
-                with lock:
-                    grants.append(granted)
-        finally:
-            clock.finished()
+        for _ in range(per_thread):
+            granted = limiter.acquire()
+            with lock:
+                grants.append(granted)
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in pool)
+    run_workers(clock, [worker] * threads)
 
     total = threads * per_thread
     assert len(grants) == total
@@ -85,26 +83,15 @@ def test_every_slot_in_flight_makes_a_waiter_look_again_until_one_is_answered():
     grants: list[float] = []
 
     def slow() -> None:
-        try:
-            with limiter.slot() as granted:
-                grants.append(granted)
-                clock.sleep(2.0)  # no answer for 2 s
-        finally:
-            clock.finished()
+        with limiter.slot() as granted:
+            grants.append(granted)
+            clock.sleep(2.0)  # no answer for 2 s
 
     def waiting() -> None:
-        try:
-            clock.sleep(0.5)
-            grants.append(limiter.acquire())
-        finally:
-            clock.finished()
+        clock.sleep(0.5)
+        grants.append(limiter.acquire())
 
-    pool = [threading.Thread(target=slow), threading.Thread(target=waiting)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in pool)
+    run_workers(clock, [slow, waiting])
     assert grants[0] == 0.0
     assert grants[1] >= 62.0, "not before a minute after the slow request's answer"
 
@@ -122,22 +109,14 @@ def test_requests_arriving_late_never_exceed_the_limit_in_any_pce_minute(
     lock = threading.Lock()
 
     def worker(index: int) -> None:
-        try:
-            for i in range(per_thread):
-                with limiter.slot():
-                    clock.sleep(delays[(index + i) % len(delays)])  # on its way to the PCE
-                    with lock:
-                        arrivals.append(clock.time())
-                    clock.sleep(1.0)  # the PCE answers
-        finally:
-            clock.finished()
+        for i in range(per_thread):
+            with limiter.slot():
+                clock.sleep(delays[(index + i) % len(delays)])  # on its way to the PCE
+                with lock:
+                    arrivals.append(clock.time())
+                clock.sleep(1.0)  # the PCE answers
 
-    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in pool)
+    run_workers(clock, [functools.partial(worker, n) for n in range(threads)])
     assert len(arrivals) == threads * per_thread
     assert max_in_any_window(arrivals, 60.0) <= limit
 

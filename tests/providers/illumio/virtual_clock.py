@@ -10,6 +10,7 @@ and minutes of throttling take milliseconds.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 
 class FakeTime:
@@ -75,3 +76,21 @@ class VirtualClock:
         if pending and len(pending) >= self._active:
             self._now = min(pending)
             self._cond.notify_all()
+
+
+def run_workers(clock: VirtualClock, workers: list[Callable[[], None]]) -> None:
+    """Run each of `workers` on its own thread under `clock` (one registered worker each),
+    telling the clock when each is done; fail if any is still running after 30 s."""
+
+    def run(work: Callable[[], None]) -> None:
+        try:
+            work()
+        finally:
+            clock.finished()
+
+    pool = [threading.Thread(target=run, args=(work,)) for work in workers]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in pool), "a worker never finished"
