@@ -144,7 +144,7 @@ class DeletionBatches:
         deletions in flight and `settle_seconds` past the last join, then closes the batch
         to later deletions in the same step. An interrupt while waiting takes no turn.
         """
-        deadline = self._clock() + self._gather
+        deadline = (self._clock() + self._gather) if batch is not None else 0.0
         with self._cond:
             while True:
                 if lane.provisioning:
